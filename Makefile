@@ -1,0 +1,53 @@
+# ICL Companion — the two commands a reader needs are `make book` and `make test` (see README).
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+JOBS   ?= 2
+CHECKS := _build/checks
+
+.PHONY: install book test unit nbval build-book browser determinism lab bench lint clean
+
+install: $(VENV)/.installed   ## create .venv if missing and install the exact pins
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+book: install   ## build the book into _build/html
+	ICL_CHECKS_DIR=$(CURDIR)/$(CHECKS)/book $(BIN)/jupyter-book build . -W -n --keep-going
+	@echo; echo "Open file://$(CURDIR)/_build/html/index.html"
+
+build-book: book
+
+test: install lint unit nbval build-book browser determinism   ## every test: unit, notebooks, book, browser
+
+lint: install
+	$(BIN)/ruff check iclcore tests _ext
+
+unit: install   ## unit tests of iclcore
+	$(BIN)/pytest -q -n $(JOBS) tests --ignore=tests/test_browser.py --ignore=tests/test_determinism.py
+
+nbval: install   ## execute every notebook listed in _toc.yml with nbval
+	rm -rf $(CHECKS)/nbval
+	ICL_CHECKS_DIR=$(CURDIR)/$(CHECKS)/nbval $(BIN)/pytest -q -n $(JOBS) --dist loadfile --nbval-lax \
+	  -p no:cacheprovider $$($(BIN)/python tests/toc.py)
+
+browser: install   ## drive headless chromium over the built book
+	$(BIN)/pytest -q tests/test_browser.py
+
+determinism: install   ## the nbval run and the book build must have measured the same check values
+	$(BIN)/pytest -q tests/test_determinism.py
+
+lab: install   ## open the notebooks in JupyterLab with live widgets
+	$(BIN)/jupyter lab book/chapters
+
+bench: install   ## time each notebook in a fresh kernel
+	$(BIN)/python tests/bench.py
+
+clean:
+	rm -rf _build

@@ -1,0 +1,144 @@
+"""The "Reproduction checks" table that ends every chapter.
+
+Each check records a claim, the measured value, the reference it is compared with and the tolerance.
+``report()`` shows the table and raises ``AssertionError`` listing every failed claim, so a notebook (and
+therefore nbval and the book build) fails when a claim no longer holds::
+
+    checks = ReproductionChecks("Chapter 1")
+    checks.close("trained LA reaches L* (n=20)", measured=0.71, reference=0.70, rtol=0.05)
+    checks.less("H3 beats LA", measured=1.7, bound=0.8 * 2.4)
+    checks.report()
+
+If the environment variable ``ICL_CHECKS_DIR`` is set, ``report()`` also writes the measured values as
+JSON to ``$ICL_CHECKS_DIR/<slug>.json`` (used by the determinism test: two executions, same numbers).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class Check:
+    """One row of the table. ``kind`` is one of 'close', 'less', 'greater', 'true'."""
+
+    claim: str
+    measured: float
+    reference: float | None
+    tolerance: str
+    passed: bool
+    kind: str
+
+
+def _num(value, name: str) -> float:
+    try:
+        v = float(np.asarray(value).item())
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{name} must be a real number, got {value!r}") from e
+    return v
+
+
+def _fmt(v: float | None) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return str(v)
+    return f"{v:.4g}"
+
+
+class ReproductionChecks:
+    """Collects the chapter's claims; see the module docstring."""
+
+    def __init__(self, title: str):
+        self.title = title
+        self.rows: list[Check] = []
+
+    def _add(self, row: Check) -> bool:
+        self.rows.append(row)
+        return row.passed
+
+    def close(self, claim: str, measured, reference, rtol: float | None = None, atol: float | None = None):
+        """Pass when ``|measured - reference| <= atol + rtol * |reference|`` (at least one tolerance given)."""
+        if rtol is None and atol is None:
+            raise ValueError("close() needs rtol or atol")
+        m, r = _num(measured, "measured"), _num(reference, "reference")
+        rt, at = rtol or 0.0, atol or 0.0
+        if rt < 0 or at < 0:
+            raise ValueError(f"rtol and atol must be >= 0, got rtol={rtol}, atol={atol}")
+        ok = math.isfinite(m) and abs(m - r) <= at + rt * abs(r)
+        tol = " + ".join(t for t in (f"rel {rt:.3g}" if rtol else "", f"abs {at:.3g}" if atol else "") if t)
+        return self._add(Check(claim, m, r, f"|Δ| ≤ {tol}", ok, "close"))
+
+    def less(self, claim: str, measured, bound):
+        """Pass when ``measured < bound``."""
+        m, b = _num(measured, "measured"), _num(bound, "bound")
+        return self._add(Check(claim, m, b, "< reference", math.isfinite(m) and m < b, "less"))
+
+    def greater(self, claim: str, measured, bound):
+        """Pass when ``measured > bound``."""
+        m, b = _num(measured, "measured"), _num(bound, "bound")
+        return self._add(Check(claim, m, b, "> reference", math.isfinite(m) and m > b, "greater"))
+
+    def true(self, claim: str, condition: bool, measured=None):
+        """Pass when ``condition`` holds; ``measured`` (optional) is shown for information."""
+        m = float("nan") if measured is None else _num(measured, "measured")
+        return self._add(Check(claim, m, None, "holds", bool(condition), "true"))
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.rows if not c.passed]
+
+    def as_text(self) -> str:
+        lines = [f"Reproduction checks: {self.title}",
+                 f"{'':2}{'claim':<58} {'measured':>10} {'reference':>10}  {'tolerance':<20} result"]
+        for c in self.rows:
+            lines.append(f"{'':2}{c.claim[:58]:<58} {_fmt(c.measured):>10} {_fmt(c.reference):>10}  "
+                         f"{c.tolerance:<20} {'PASS' if c.passed else 'FAIL'}")
+        lines.append(f"{'':2}{len(self.rows) - len(self.failed)}/{len(self.rows)} passed")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{h}</th>" for h in ("claim", "measured", "reference", "tolerance", "result"))
+        body = "".join(
+            f"<tr><td>{html.escape(c.claim)}</td><td>{_fmt(c.measured)}</td><td>{_fmt(c.reference)}</td>"
+            f"<td>{html.escape(c.tolerance)}</td><td>{'✅ pass' if c.passed else '❌ FAIL'}</td></tr>"
+            for c in self.rows)
+        summary = f"{len(self.rows) - len(self.failed)}/{len(self.rows)} checks passed"
+        return (f'<table class="repro-checks"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+                f"<p><em>{summary}</em></p>")
+
+    def __repr__(self) -> str:
+        return self.as_text()
+
+    def _write_json(self) -> None:
+        out = os.environ.get("ICL_CHECKS_DIR")
+        if not out:
+            return
+        slug = re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")
+        Path(out).mkdir(parents=True, exist_ok=True)
+        rows = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(c).items()}
+                for c in self.rows]
+        (Path(out) / f"{slug}.json").write_text(json.dumps({"title": self.title, "rows": rows}, indent=1))
+
+    def report(self) -> None:
+        """Display the table, then raise ``AssertionError`` if any check failed."""
+        if not self.rows:
+            raise AssertionError(f"{self.title}: no checks were recorded")
+        self._write_json()
+        try:
+            from IPython.display import display
+            display(self)
+        except ImportError:  # pragma: no cover - IPython is always installed with the book
+            print(self.as_text())
+        if self.failed:
+            lines = "\n".join(f"  - {c.claim}: measured {_fmt(c.measured)}, reference {_fmt(c.reference)}, "
+                              f"{c.tolerance}" for c in self.failed)
+            raise AssertionError(f"{self.title}: {len(self.failed)} reproduction check(s) failed:\n{lines}")

@@ -1,0 +1,80 @@
+"""One-layer linear attention (von Oswald et al. 2023; Li, Rawat & Oymak 2024, Sec. 3).
+
+For a prompt ``Z = [z_1, ..., z_n, z_q]`` with ``z_i = [x_i; y_i]`` and ``z_q = [x; 0]``, the prediction is
+the last coordinate of one attention head without softmax, summed over the n example tokens:
+
+    y_hat = sum_{i<=n} (z_i^T W_k W_q^T z_q) * (v^T z_i)                          (Book eq. 1.1)
+
+``v`` is the last column of the value matrix W_v (the only column the prediction reads). Writing
+``A = W_k W_q^T``, the part of y_hat that is odd in the labels is ``x^T P X^T y`` with
+
+    P = (v_y A_xx + v_x A_yx)^T,                                                  (Book eq. 1.6)
+
+one step of preconditioned gradient descent with preconditioner P (:meth:`effective_preconditioner`).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from iclcore import validate
+
+
+class LinearAttention(nn.Module):
+    """1-layer, 1-head linear attention with optional rank-r key/query factors.
+
+    Parameters
+    ----------
+    token_dim : width D of a token (d + 1 for regression prompts).
+    rank : inner dimension r of ``W_q, W_k`` (D × r); ``None`` means full rank r = D.
+    n_models : number E of independent models trained as one batch (see :mod:`iclcore.models`).
+    normalize : divide the sum over examples by n (the prompt length).
+    init_scale, seed : parameters start at ``N(0, init_scale^2 / D)`` drawn from ``seed`` (not at 0:
+        the factorised model has a saddle there).
+
+    ``forward(Z)``: ``Z`` of shape (B, T, D) or (E, B, T, D), last token is the query; returns (E, B).
+    """
+
+    def __init__(self, token_dim: int, rank: int | None = None, n_models: int = 1, normalize: bool = False,
+                 init_scale: float = 0.3, seed: int = 0):
+        super().__init__()
+        D = validate.positive_int("token_dim", token_dim)
+        r = D if rank is None else validate.int_in_range("rank", rank, 1, D)
+        E = validate.positive_int("n_models", n_models)
+        validate.positive("init_scale", init_scale)
+        g = torch.Generator().manual_seed(seed)
+        std = init_scale / D**0.5
+        self.W_q = nn.Parameter(std * torch.randn(E, D, r, generator=g))
+        self.W_k = nn.Parameter(std * torch.randn(E, D, r, generator=g))
+        self.value = nn.Parameter(std * torch.randn(E, D, generator=g))
+        self.token_dim, self.rank, self.n_models, self.normalize = D, r, E, normalize
+
+    def forward(self, Z: torch.Tensor) -> torch.Tensor:
+        if Z.dim() == 3:
+            Z = Z.unsqueeze(0)
+        if Z.dim() != 4 or Z.shape[-1] != self.token_dim or Z.shape[0] not in (1, self.n_models):
+            raise ValueError(f"Z must have shape (B, T, {self.token_dim}) or ({self.n_models}, B, T, "
+                             f"{self.token_dim}), got {tuple(Z.shape)}")
+        examples, query = Z[..., :-1, :], Z[..., -1, :]          # (E, B, n, D), (E, B, D)
+        keys = torch.einsum("ebtd,edr->ebtr", examples, self.W_k)
+        q = torch.einsum("ebd,edr->ebr", query, self.W_q)
+        scores = torch.einsum("ebtr,ebr->ebt", keys, q)           # z_i^T W_k W_q^T z_q
+        values = torch.einsum("ebtd,ed->ebt", examples, self.value)
+        out = (scores * values).sum(-1)
+        return out / examples.shape[-2] if self.normalize else out
+
+    def score_matrix(self) -> torch.Tensor:
+        """``A = W_k W_q^T``, shape (E, D, D)."""
+        return self.W_k @ self.W_q.transpose(-1, -2)
+
+    @torch.no_grad()
+    def effective_preconditioner(self) -> torch.Tensor:
+        """The PGD preconditioner P of eq. 1.6 (shape (E, d, d)): the model's odd-in-y part is x^T P X^T y.
+
+        Not divided by n when ``normalize=True``; divide by the prompt length yourself in that case.
+        """
+        A = self.score_matrix()
+        v_x, v_y = self.value[:, :-1], self.value[:, -1]
+        W_eff = v_y[:, None, None] * A[:, :-1, :-1] + v_x[:, :, None] * A[:, -1, None, :-1]
+        return W_eff.transpose(-1, -2)

@@ -1,0 +1,11 @@
+"""Seeded prompt samplers. Every sampler takes a ``torch.Generator``; nothing reads global random state.
+
+A sampler is any callable ``sampler(batch_size, generator) -> (Z, y)`` with prompt tokens ``Z`` of shape
+``(B, T, D)`` (or ``(E, B, T, D)`` for an ensemble of E configurations) and targets ``y`` of shape ``(B,)``
+(or ``(E, B)``); :func:`iclcore.train.fit_online` trains on any such callable.
+"""
+
+from iclcore.tasks.base import StackedTasks, make_generator
+from iclcore.tasks.linear_regression import LinearRegression
+
+__all__ = ["LinearRegression", "StackedTasks", "make_generator"]
