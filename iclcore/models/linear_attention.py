@@ -11,6 +11,11 @@ the last coordinate of one attention head without softmax, summed over the n exa
     P = (v_y A_xx + v_x A_yx)^T,                                                  (Book eq. 1.6)
 
 one step of preconditioned gradient descent with preconditioner P (:meth:`effective_preconditioner`).
+
+``value="label"`` fixes ``v_x = 0`` so the value reads only the label, as in Ahn et al. (2023) and
+Zhang, Frei & Bartlett (2024). With the full value vector (``value="full"``) the model has a second route
+to a preconditioner, ``v_x A_yx`` (rank one), and for small d training can get stuck there (Chapter 1,
+"What to try").
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ class LinearAttention(nn.Module):
     token_dim : width D of a token (d + 1 for regression prompts).
     rank : inner dimension r of ``W_q, W_k`` (D × r); ``None`` means full rank r = D.
     n_models : number E of independent models trained as one batch (see :mod:`iclcore.models`).
+    value : ``"full"`` (trainable v in R^D) or ``"label"`` (v = v_y e_D: only the label is read).
     normalize : divide the sum over examples by n (the prompt length).
     init_scale, seed : parameters start at ``N(0, init_scale^2 / D)`` drawn from ``seed`` (not at 0:
         the factorised model has a saddle there).
@@ -36,8 +42,8 @@ class LinearAttention(nn.Module):
     ``forward(Z)``: ``Z`` of shape (B, T, D) or (E, B, T, D), last token is the query; returns (E, B).
     """
 
-    def __init__(self, token_dim: int, rank: int | None = None, n_models: int = 1, normalize: bool = False,
-                 init_scale: float = 0.3, seed: int = 0):
+    def __init__(self, token_dim: int, rank: int | None = None, n_models: int = 1, value: str = "full",
+                 normalize: bool = False, init_scale: float = 0.3, seed: int = 0):
         super().__init__()
         D = validate.positive_int("token_dim", token_dim)
         r = D if rank is None else validate.int_in_range("rank", rank, 1, D)
@@ -47,8 +53,18 @@ class LinearAttention(nn.Module):
         std = init_scale / D**0.5
         self.W_q = nn.Parameter(std * torch.randn(E, D, r, generator=g))
         self.W_k = nn.Parameter(std * torch.randn(E, D, r, generator=g))
-        self.value = nn.Parameter(std * torch.randn(E, D, generator=g))
+        if value not in ("full", "label"):
+            raise ValueError(f"value must be 'full' or 'label', got {value!r}")
+        v = std * torch.randn(E, D, generator=g)
+        self.value = nn.Parameter(v if value == "full" else v[:, -1:].abs())
         self.token_dim, self.rank, self.n_models, self.normalize = D, r, E, normalize
+        self.value_mode = value
+
+    def value_vector(self) -> torch.Tensor:
+        """The value readout v (last column of W_v), shape (E, D); zero except v_y when value='label'."""
+        if self.value_mode == "full":
+            return self.value
+        return torch.nn.functional.pad(self.value, (self.token_dim - 1, 0))
 
     def forward(self, Z: torch.Tensor) -> torch.Tensor:
         if Z.dim() == 3:
@@ -56,11 +72,11 @@ class LinearAttention(nn.Module):
         if Z.dim() != 4 or Z.shape[-1] != self.token_dim or Z.shape[0] not in (1, self.n_models):
             raise ValueError(f"Z must have shape (B, T, {self.token_dim}) or ({self.n_models}, B, T, "
                              f"{self.token_dim}), got {tuple(Z.shape)}")
-        examples, query = Z[..., :-1, :], Z[..., -1, :]          # (E, B, n, D), (E, B, D)
-        keys = torch.einsum("ebtd,edr->ebtr", examples, self.W_k)
-        q = torch.einsum("ebd,edr->ebr", query, self.W_q)
-        scores = torch.einsum("ebtr,ebr->ebt", keys, q)           # z_i^T W_k W_q^T z_q
-        values = torch.einsum("ebtd,ed->ebt", examples, self.value)
+        examples, query = Z[..., :-1, :], Z[..., -1, :]               # (E, B, n, D), (E, B, D)
+        q = torch.einsum("ebd,edr->ebr", query, self.W_q)              # W_q^T z_q
+        Az_q = torch.einsum("ebr,edr->ebd", q, self.W_k)               # A z_q = W_k W_q^T z_q
+        scores = (examples * Az_q.unsqueeze(-2)).sum(-1)               # z_i^T A z_q, (E, B, n)
+        values = (examples * self.value_vector()[:, None, None, :]).sum(-1)   # v^T z_i
         out = (scores * values).sum(-1)
         return out / examples.shape[-2] if self.normalize else out
 
@@ -75,6 +91,7 @@ class LinearAttention(nn.Module):
         Not divided by n when ``normalize=True``; divide by the prompt length yourself in that case.
         """
         A = self.score_matrix()
-        v_x, v_y = self.value[:, :-1], self.value[:, -1]
+        v = self.value_vector()
+        v_x, v_y = v[:, :-1], v[:, -1]
         W_eff = v_y[:, None, None] * A[:, :-1, :-1] + v_x[:, :, None] * A[:, -1, None, :-1]
         return W_eff.transpose(-1, -2)

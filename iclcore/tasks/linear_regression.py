@@ -13,9 +13,9 @@ import torch
 from iclcore import validate
 
 
-def _cholesky(name: str, S, d: int) -> torch.Tensor:
-    S = validate.covariance(name, S, d=d)
-    vals, vecs = np.linalg.eigh(S)  # a PSD square root works for singular covariances too
+def _sqrt_psd(S: np.ndarray) -> torch.Tensor:
+    """Symmetric square root (works for singular covariances too): x = L g with g ~ N(0, I) has cov S."""
+    vals, vecs = np.linalg.eigh(S)
     return torch.tensor((vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T, dtype=torch.float64)
 
 
@@ -57,8 +57,11 @@ class LinearRegression:
         self.noise = noise_arr
         self.query_noise = validate.nonnegative("query_noise", q)
         self.dtype = dtype
-        self._Lx = _cholesky("Sigma_x", self.Sigma_x, d)
-        self._Lb = _cholesky("Sigma_beta", self.Sigma_beta, d)
+        # square roots of the covariances (None for the identity, to skip a matmul per batch)
+        self._Lx = None if np.array_equal(self.Sigma_x, eye) else _sqrt_psd(self.Sigma_x)
+        self._Lb = None if np.array_equal(self.Sigma_beta, eye) else _sqrt_psd(self.Sigma_beta)
+        sigma = np.r_[self.noise, self.query_noise]
+        self._sigma = None if not sigma.any() else torch.tensor(sigma, dtype=torch.float64)
 
     @property
     def token_dim(self) -> int:
@@ -67,12 +70,18 @@ class LinearRegression:
 
     def __call__(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         B, n, d = validate.positive_int("batch_size", batch_size), self.n, self.d
-        g = generator
-        f64 = torch.float64
-        beta = torch.randn(B, d, generator=g, dtype=f64) @ self._Lb
-        X = torch.randn(B, n + 1, d, generator=g, dtype=f64) @ self._Lx
-        sig = torch.cat([torch.as_tensor(self.noise, dtype=f64), torch.tensor([self.query_noise], dtype=f64)])
-        y_all = torch.einsum("btd,bd->bt", X, beta) + sig * torch.randn(B, n + 1, generator=g, dtype=f64)
-        Z = torch.cat([X, y_all.unsqueeze(-1)], dim=-1)
+        g, dt = generator, self.dtype
+        beta = torch.randn(B, d, generator=g, dtype=dt)
+        X = torch.randn(B, n + 1, d, generator=g, dtype=dt)
+        if self._Lb is not None:
+            beta = beta @ self._Lb.to(dt)
+        if self._Lx is not None:
+            X = X @ self._Lx.to(dt)
+        y_all = (X @ beta.unsqueeze(-1)).squeeze(-1)
+        if self._sigma is not None:
+            y_all = y_all + self._sigma.to(dt) * torch.randn(B, n + 1, generator=g, dtype=dt)
+        Z = torch.empty(B, n + 1, d + 1, dtype=dt)
+        Z[..., :d] = X
+        Z[..., d] = y_all
         Z[:, -1, -1] = 0.0  # the query's label is hidden
-        return Z.to(self.dtype), y_all[:, -1].to(self.dtype)
+        return Z, y_all[:, -1].clone()

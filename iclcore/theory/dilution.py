@@ -1,0 +1,95 @@
+"""Attention dilution in closed form (Zhang et al., NeurIPS 2024; Book eq. 5.2-5.4).
+
+One target key has logit gap ``delta`` over ``n - 1`` distractor keys; the softmax runs at inverse
+temperature ``tau`` (the logits are multiplied by tau). The attention mass on the target is
+
+    a_target(n) = 1 / (1 + (n - 1) exp(-tau * delta)).                                  (Book eq. 5.2)
+
+With a fixed tau, a_target -> 0 as n grows (dilution). Log-length scaling ``tau = 1 + c log n`` gives
+(n - 1) exp(-tau delta) = (n - 1) n^(-c delta) e^(-delta): the mass stays bounded away from 0 when
+c * delta >= 1 and tends to 1 when c * delta > 1 (Book eq. 5.3).
+
+Random distractors (Book eq. 5.4). If the query's untempered logit on a key x is ``w^T x`` and the distractor
+keys are uniform on the unit sphere of R^d, each distractor contributes on average
+``E exp(tau w^T x) = M_d(tau ||w||)`` with the spherical moment generating function
+
+    M_d(kappa) = Gamma(d/2) (2 / kappa)^(d/2 - 1) I_{d/2 - 1}(kappa)        (the von Mises-Fisher normaliser),
+
+so eq. 5.2 holds with the **effective gap** ``delta_eff = s_target - log M_d(tau ||w||) / tau``. Replacing the
+distractor sum by its mean is exact as n grows (the sum concentrates) and a mild approximation at small n.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import gammaln, ive
+
+
+def dilution_mass(n, delta, tau=1.0) -> np.ndarray:
+    """Attention mass on the target key among ``n`` keys with ``n - 1`` equal distractors (Book eq. 5.2).
+
+    Parameters
+    ----------
+    n : number of keys the query sees (>= 1), scalar or array.
+    delta : logit gap of the target over the mean distractor logit (before the temperature), any real.
+    tau : inverse temperature (> 0) multiplying all logits; may be an array (e.g. ``1 + c * np.log(n)``).
+
+    Returns ``1 / (1 + (n - 1) exp(-tau delta))`` broadcast over the inputs (float64).
+    """
+    n = np.asarray(n, dtype=np.float64)
+    delta = np.asarray(delta, dtype=np.float64)
+    tau = np.asarray(tau, dtype=np.float64)
+    if not np.all(np.isfinite(n)) or np.any(n < 1):
+        raise ValueError(f"n must be >= 1 (number of keys), got {n}")
+    if not np.all(np.isfinite(delta)):
+        raise ValueError(f"delta must be finite, got {delta}")
+    if not np.all(np.isfinite(tau)) or np.any(tau <= 0):
+        raise ValueError(f"tau must be a finite number > 0, got {tau}")
+    # 1 / (1 + (n-1) e^{-tau delta}) written as a logistic function for numerical stability at large gaps
+    with np.errstate(divide="ignore"):
+        log_distractors = np.log(n - 1)           # -inf when n == 1: all mass on the target
+    return 1.0 / (1.0 + np.exp(np.clip(log_distractors - tau * delta, -700, 700)))
+
+
+def log_scaled_tau(n, slope: float, base: float = 1.0) -> np.ndarray:
+    """Log-length scaling of the inverse temperature, ``tau(n) = base * (1 + slope * log n)`` (Book eq. 5.3)."""
+    if not np.isfinite(slope) or slope < 0:
+        raise ValueError(f"slope must be a finite number >= 0, got {slope!r}")
+    if not np.isfinite(base) or base <= 0:
+        raise ValueError(f"base must be a finite number > 0, got {base!r}")
+    n = np.asarray(n, dtype=np.float64)
+    if np.any(n < 1):
+        raise ValueError(f"n must be >= 1, got {n}")
+    return base * (1 + slope * np.log(n))
+
+
+def sphere_log_mgf(kappa, d: int) -> np.ndarray:
+    """``log E exp(kappa u^T x)`` for x uniform on the unit sphere of R^d and a unit vector u (Book eq. 5.4).
+
+    Equals ``log[Gamma(d/2) (2/kappa)^(d/2-1) I_{d/2-1}(kappa)]`` (computed with the scaled Bessel function
+    ``ive`` so that large kappa does not overflow); 0 at kappa = 0.
+    """
+    if isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 2:
+        raise ValueError(f"d must be an integer >= 2, got {d!r}")
+    kappa = np.asarray(kappa, dtype=np.float64)
+    if not np.all(np.isfinite(kappa)) or np.any(kappa < 0):
+        raise ValueError("kappa must be finite and >= 0")
+    nu = d / 2 - 1
+    k = np.maximum(kappa, 1e-12)
+    out = gammaln(d / 2) + nu * np.log(2 / k) + np.log(ive(nu, k)) + k
+    return np.where(kappa < 1e-12, 0.0, out)
+
+
+def random_key_mass(n, target_logit, kappa, d: int, tau=1.0) -> np.ndarray:
+    """Attention mass on the target among ``n`` keys whose ``n - 1`` distractors are uniform on the sphere.
+
+    ``target_logit`` is the query's untempered logit on the target, ``kappa = ||w||`` the norm of the query's
+    logit vector (logit on key x = w^T x), ``tau`` the inverse temperature. Book eq. 5.4:
+    ``dilution_mass(n, target_logit - sphere_log_mgf(tau * kappa, d) / tau, tau)``.
+    """
+    tau = np.asarray(tau, dtype=np.float64)
+    if not np.all(np.isfinite(tau)) or np.any(tau <= 0):
+        raise ValueError(f"tau must be a finite number > 0, got {tau}")
+    kappa = np.asarray(kappa, dtype=np.float64)
+    delta_eff = np.asarray(target_logit, dtype=np.float64) - sphere_log_mgf(tau * kappa, d) / tau
+    return dilution_mass(n, delta_eff, tau)
