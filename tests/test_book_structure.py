@@ -1,0 +1,38 @@
+"""House rules for the book's notebooks (notes/style.md): listed in the toc, committed without outputs,
+titled, with exercises, citations and a Reproduction checks table that is asserted."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from toc import ROOT, toc_files, toc_notebooks
+
+NOTEBOOKS = toc_notebooks()
+
+
+def test_every_toc_entry_exists():
+    missing = [f for f in toc_files() if not any((ROOT / f"{f}{ext}").exists() for ext in (".md", ".ipynb"))]
+    assert missing == []
+
+
+def test_every_notebook_is_in_the_toc():
+    listed = {p.resolve() for p in NOTEBOOKS}
+    stray = [str(p.relative_to(ROOT)) for p in (ROOT / "book").rglob("*.ipynb")
+             if ".ipynb_checkpoints" not in p.parts and p.resolve() not in listed]
+    assert stray == [], f"notebooks not in _toc.yml (nbval would skip them): {stray}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_house_rules(path):
+    nb = json.loads(path.read_text())
+    cells = nb["cells"]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    source = "\n".join("".join(c["source"]) for c in code)
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), "strip the outputs"
+    assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# "), "needs a # title"
+    assert "ReproductionChecks(" in source and ".report()" in "".join(code[-1]["source"]) + source
+    assert "{exercise}" in markdown and "{solution}" in markdown, "needs exercises with solutions"
+    assert "{cite" in markdown, "needs a citation from references.bib"
+    assert "setup_plotly()" in "".join(code[0]["source"]), "first code cell must call setup_plotly()"
