@@ -106,6 +106,15 @@ def test_lora_attention_equals_base_at_start_and_adapts_only_the_score():
     assert {n for n, p in adapted.named_parameters()} == {"score.U", "score.V"}
 
 
+def test_lora_attention_adapts_one_member_of_an_ensemble():
+    base = LinearAttention(5, n_models=3, value="label", seed=4)
+    Z, _ = LinearRegression(4, 6)(5, make_generator(5))
+    adapted = LoRAAttention(base, rank=[0, 1], member=2)
+    torch.testing.assert_close(adapted(Z), base(Z)[2:].expand(2, -1))
+    with pytest.raises(ValueError, match="pass member="):
+        LoRAAttention(base, rank=[0, 1])
+
+
 def test_mask_factor_rank_keeps_ranks_through_training():
     d = 4
     model = mask_factor_rank(LinearAttention(d + 1, n_models=3, seed=1), [1, 2, 5])

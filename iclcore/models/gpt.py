@@ -56,7 +56,8 @@ class TinyGPT(nn.Module):
     pos_encoding : ``"learned"`` (absolute, added to the embeddings), ``"rope"`` (rotary, inside the built-in
         attention blocks only) or ``"none"``.
     attn_kwargs : extra keyword arguments for the built-in blocks (e.g. ``{"value_temp": True}`` for SSA).
-    seed : parameter initialisation (normal, std 0.02, as in GPT-2).
+    seed : parameter initialisation: every Linear and Embedding, also inside a custom attention block, is drawn
+        from N(0, 0.02^2) as in GPT-2 (biases 0); other parameters keep their own initialisation.
 
     ``forward(idx)``: token ids (B, T) -> next-token logits (B, T, vocab_size).
     """

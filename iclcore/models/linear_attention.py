@@ -26,6 +26,23 @@ from torch import nn
 from iclcore import validate
 
 
+def ensemble_prompts(Z: torch.Tensor, token_dim: int, n_models: int) -> torch.Tensor:
+    """Check a prompt batch and give it the ensemble layout (E or 1, B, T, D)."""
+    if Z.dim() == 3:
+        Z = Z.unsqueeze(0)
+    if Z.dim() != 4 or Z.shape[-1] != token_dim or Z.shape[0] not in (1, n_models):
+        raise ValueError(f"Z must have shape (B, T, {token_dim}) or ({n_models}, B, T, {token_dim}), "
+                         f"got {tuple(Z.shape)}")
+    return Z
+
+
+def preconditioner_from(A: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Eq. 1.6: the PGD preconditioner ``P = (v_y A_xx + v_x A_yx)^T`` of score matrices A (E, D, D) and
+    value readouts v (E, D); shape (E, d, d)."""
+    v_x, v_y = v[:, :-1], v[:, -1]
+    return (v_y[:, None, None] * A[:, :-1, :-1] + v_x[:, :, None] * A[:, -1, None, :-1]).transpose(-1, -2)
+
+
 class LinearAttention(nn.Module):
     """1-layer, 1-head linear attention with optional rank-r key/query factors.
 
@@ -67,11 +84,7 @@ class LinearAttention(nn.Module):
         return torch.nn.functional.pad(self.value, (self.token_dim - 1, 0))
 
     def forward(self, Z: torch.Tensor) -> torch.Tensor:
-        if Z.dim() == 3:
-            Z = Z.unsqueeze(0)
-        if Z.dim() != 4 or Z.shape[-1] != self.token_dim or Z.shape[0] not in (1, self.n_models):
-            raise ValueError(f"Z must have shape (B, T, {self.token_dim}) or ({self.n_models}, B, T, "
-                             f"{self.token_dim}), got {tuple(Z.shape)}")
+        Z = ensemble_prompts(Z, self.token_dim, self.n_models)
         examples, query = Z[..., :-1, :], Z[..., -1, :]               # (E, B, n, D), (E, B, D)
         q = torch.einsum("ebd,edr->ebr", query, self.W_q)              # W_q^T z_q
         Az_q = torch.einsum("ebr,edr->ebd", q, self.W_k)               # A z_q = W_k W_q^T z_q
@@ -90,8 +103,4 @@ class LinearAttention(nn.Module):
 
         Not divided by n when ``normalize=True``; divide by the prompt length yourself in that case.
         """
-        A = self.score_matrix()
-        v = self.value_vector()
-        v_x, v_y = v[:, :-1], v[:, -1]
-        W_eff = v_y[:, None, None] * A[:, :-1, :-1] + v_x[:, :, None] * A[:, -1, None, :-1]
-        return W_eff.transpose(-1, -2)
+        return preconditioner_from(self.score_matrix(), self.value_vector())

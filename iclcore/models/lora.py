@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from iclcore import validate
-from iclcore.models.linear_attention import LinearAttention
+from iclcore.models.linear_attention import LinearAttention, ensemble_prompts, preconditioner_from
 
 
 def _ranks(rank: int | Sequence[int], n_models: int, high: int) -> list[int]:
@@ -92,11 +92,7 @@ class LoRAAttention(nn.Module):
         self.token_dim, self.n_models, self.normalize = base.token_dim, E, base.normalize
 
     def forward(self, Z: torch.Tensor) -> torch.Tensor:
-        if Z.dim() == 3:
-            Z = Z.unsqueeze(0)
-        if Z.dim() != 4 or Z.shape[-1] != self.token_dim or Z.shape[0] not in (1, self.n_models):
-            raise ValueError(f"Z must have shape (B, T, {self.token_dim}) or ({self.n_models}, B, T, "
-                             f"{self.token_dim}), got {tuple(Z.shape)}")
+        Z = ensemble_prompts(Z, self.token_dim, self.n_models)
         examples, query = Z[..., :-1, :], Z[..., -1, :]
         scores = torch.einsum("ebtd,edf,ebf->ebt", examples, self.score(), query)
         out = (scores * torch.einsum("ebtd,ed->ebt", examples, self.value)).sum(-1)
@@ -105,10 +101,7 @@ class LoRAAttention(nn.Module):
     @torch.no_grad()
     def effective_preconditioner(self) -> torch.Tensor:
         """PGD preconditioner (E, d, d) of the adapted model (same formula as linear attention, eq. 1.6)."""
-        A = self.score()
-        v_x, v_y = self.value[:, :-1], self.value[:, -1]
-        W_eff = v_y[:, None, None] * A[:, :-1, :-1] + v_x[:, :, None] * A[:, -1, None, :-1]
-        return W_eff.transpose(-1, -2)
+        return preconditioner_from(self.score(), self.value)
 
 
 def mask_factor_rank(model: LinearAttention, ranks: Sequence[int]) -> LinearAttention:
