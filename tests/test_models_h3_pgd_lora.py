@@ -126,7 +126,7 @@ def test_mask_factor_rank_keeps_ranks_through_training():
 @pytest.mark.parametrize("call, match", [
     (lambda: H3(0, 5), "token_dim must be"),
     (lambda: H3(4, 0), "n_ctx must be"),
-    (lambda: H3(4, 3)(torch.zeros(2, 6, 4)), r"T - 1 <= n_ctx=3"),
+    (lambda: H3(4, 3)(torch.zeros(2, 6, 4)), r"filter covers n_ctx=3"),
     (lambda: H3(4, 3).effective_weights(4), r"n must be in \[1, 3\]"),
     (lambda: WPGD(3, 2)(torch.zeros(1, 5, 4)), "n_ctx=2"),
     (lambda: PGD(3)(torch.zeros(1, 5, 5)), "Z must have shape"),

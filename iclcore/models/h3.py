@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from iclcore import validate
+from iclcore.models.linear_attention import ensemble_prompts
 
 
 def causal_conv(u: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
@@ -78,12 +79,9 @@ class H3(nn.Module):
         return self.filter * self.tap_mask
 
     def forward(self, Z: torch.Tensor) -> torch.Tensor:
-        if Z.dim() == 3:
-            Z = Z.unsqueeze(0)
-        if (Z.dim() != 4 or Z.shape[-1] != self.token_dim or Z.shape[0] not in (1, self.n_models)
-                or Z.shape[-2] - 1 > self.n_ctx):
-            raise ValueError(f"Z must have shape (B, T, {self.token_dim}) or ({self.n_models}, B, T, "
-                             f"{self.token_dim}) with T - 1 <= n_ctx={self.n_ctx}, got {tuple(Z.shape)}")
+        Z = ensemble_prompts(Z, self.token_dim, self.n_models)
+        if Z.shape[-2] - 1 > self.n_ctx:
+            raise ValueError(f"Z holds {Z.shape[-2] - 1} examples but the filter covers n_ctx={self.n_ctx}")
         T = Z.shape[-2]
         k = torch.einsum("ebtd,edh->ebth", Z, self.W_k)
         v = torch.einsum("ebtd,edh->ebth", Z, self.W_v)

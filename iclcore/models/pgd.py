@@ -18,14 +18,11 @@ import torch
 from torch import nn
 
 from iclcore import validate
+from iclcore.models.linear_attention import ensemble_prompts
 
 
 def _split(Z: torch.Tensor, token_dim: int, n_models: int):
-    if Z.dim() == 3:
-        Z = Z.unsqueeze(0)
-    if Z.dim() != 4 or Z.shape[-1] != token_dim or Z.shape[0] not in (1, n_models):
-        raise ValueError(f"Z must have shape (B, T, {token_dim}) or ({n_models}, B, T, {token_dim}), "
-                         f"got {tuple(Z.shape)}")
+    Z = ensemble_prompts(Z, token_dim, n_models)
     return Z[..., :-1, :-1], Z[..., :-1, -1], Z[..., -1, :-1]      # X (E,B,n,d), y (E,B,n), x (E,B,d)
 
 
