@@ -51,7 +51,11 @@ def _fmt(v: float | None) -> str:
         return ""
     if isinstance(v, bool):
         return str(v)
-    return f"{v:.4g}"
+    return f"{v:.5g}"
+
+
+_PASS = '<td style="color:#1a7f37;font-weight:bold">✓ pass</td>'
+_FAIL = '<td style="color:#cf222e;font-weight:bold">✗ FAIL</td>'
 
 
 class ReproductionChecks:
@@ -109,7 +113,7 @@ class ReproductionChecks:
         head = "".join(f"<th>{h}</th>" for h in ("claim", "measured", "reference", "tolerance", "result"))
         body = "".join(
             f"<tr><td>{html.escape(c.claim)}</td><td>{_fmt(c.measured)}</td><td>{_fmt(c.reference)}</td>"
-            f"<td>{html.escape(c.tolerance)}</td><td>{'✅ pass' if c.passed else '❌ FAIL'}</td></tr>"
+            f"<td>{html.escape(c.tolerance)}</td>{_PASS if c.passed else _FAIL}</tr>"
             for c in self.rows)
         summary = f"{len(self.rows) - len(self.failed)}/{len(self.rows)} checks passed"
         return (f'<table class="repro-checks"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

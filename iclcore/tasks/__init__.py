@@ -7,9 +7,13 @@ A sampler is any callable ``sampler(batch_size, generator) -> (Z, y)`` with prom
 
 from iclcore.tasks.base import StackedTasks, make_generator
 from iclcore.tasks.linear_regression import LinearRegression
-from iclcore.tasks.recall import AssociativeRecall, Copying  # noqa: F401  (chapter 6)
-from iclcore.tasks.retrieval import RetrievalRegression  # noqa: F401  (chapter 2)
-from iclcore.tasks.sequences import LMWindows, NeedleRetrieval, spiky_transitions, synthetic_stories  # noqa: F401  (ch. 5)
-from iclcore.tasks.token_selection import TokenSelectionData, token_selection  # noqa: F401  (chapters 3-4)
+from iclcore.tasks.recall import AssociativeRecall, Copying
+from iclcore.tasks.retrieval import RetrievalRegression
+from iclcore.tasks.sequences import LMWindows, NeedleRetrieval, spiky_transitions, synthetic_stories
+from iclcore.tasks.token_selection import repeat_instances, token_selection
 
-__all__ = ["LinearRegression", "StackedTasks", "make_generator"]
+__all__ = [
+    "AssociativeRecall", "Copying", "LMWindows", "LinearRegression", "NeedleRetrieval", "RetrievalRegression",
+    "StackedTasks", "make_generator", "repeat_instances", "spiky_transitions", "synthetic_stories",
+    "token_selection",
+]

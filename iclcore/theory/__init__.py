@@ -5,10 +5,13 @@ Risk convention (used everywhere in the book): the risk of a predictor is
 Subtract ``noise**2`` to get the excess risk. ``noise`` is always a standard deviation.
 """
 
-from iclcore.theory.dilution import dilution_mass, log_scaled_tau, random_key_mass, sphere_log_mgf  # noqa: F401  (chapter 5)
-from iclcore.theory.lora import lora_risk  # noqa: F401  (chapter 2)
+from iclcore.theory.dilution import dilution_mass, log_scaled_tau, random_key_mass, sphere_log_mgf
+from iclcore.theory.lora import lora_risk
 from iclcore.theory.pgd import pgd_optimal, pgd_risk
-from iclcore.theory.rag import iid_isotropic_risk, rag_kappa, rag_risk  # noqa: F401  (chapter 2)
-from iclcore.theory.wpgd import la_isotropic_hetero, wpgd_isotropic  # noqa: F401  (chapter 2)
+from iclcore.theory.rag import iid_isotropic_risk, rag_kappa, rag_risk
+from iclcore.theory.wpgd import la_isotropic_hetero, wpgd_isotropic
 
-__all__ = ["pgd_optimal", "pgd_risk"]
+__all__ = [
+    "dilution_mass", "iid_isotropic_risk", "la_isotropic_hetero", "log_scaled_tau", "lora_risk", "pgd_optimal",
+    "pgd_risk", "rag_kappa", "rag_risk", "random_key_mass", "sphere_log_mgf", "wpgd_isotropic",
+]
