@@ -126,3 +126,24 @@ def test_first_chapter_figures_sliders_math(server, browser):
     page.wait_for_function("document.querySelectorAll('mjx-container').length > 5", timeout=20_000)
     assert visit.offsite() == [], f"requests outside 127.0.0.1: {visit.offsite()}"
     assert visit.real_errors() == [], f"console errors: {visit.real_errors()}"
+
+
+def _chapter_pages() -> list[str]:
+    from toc import toc_notebooks
+
+    return [str(p.relative_to(ROOT).with_suffix(".html")) for p in toc_notebooks()]
+
+
+@pytest.mark.parametrize("page_path", _chapter_pages())
+def test_every_chapter_draws_its_figures_offline(server, browser, page_path):
+    visit = PageVisit(browser, f"{server}/{page_path}")
+    page = visit.page
+    page.wait_for_function("window.Plotly !== undefined && document.querySelectorAll('.js-plotly-plot').length > 0",
+                           timeout=20_000)
+    drawn = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
+        .map(g => !!(g._fullData && g._fullData.length > 0 && g.querySelector('.main-svg')))""")
+    assert drawn and all(drawn), f"{page_path}: some plotly figures were not drawn: {drawn}"
+    page.wait_for_function("document.querySelectorAll('mjx-container').length > 0", timeout=20_000)
+    assert "checks passed" in page.inner_text("body"), f"{page_path}: no Reproduction checks table on the page"
+    assert visit.offsite() == [], f"requests outside 127.0.0.1: {visit.offsite()}"
+    assert visit.real_errors() == [], f"console errors: {visit.real_errors()}"
