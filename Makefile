@@ -19,7 +19,8 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 book: install   ## build the book into _build/html
-	ICL_CHECKS_DIR=$(CURDIR)/$(CHECKS)/book $(BIN)/jupyter-book build . -W -n --keep-going
+	rm -rf $(CHECKS)/book
+	ICL_CHECKS_DIR=$(CURDIR)/$(CHECKS)/book $(BIN)/jupyter-book build . --all -W -n --keep-going
 	@echo; echo "Open file://$(CURDIR)/_build/html/index.html"
 
 build-book: book
