@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 JOBS   ?= 2
 CHECKS := _build/checks
 
-.PHONY: install book test unit nbval build-book browser determinism lab bench lint clean
+.PHONY: install book test unit nbval build-book browser determinism breaks seeds lab bench lint clean
 
 install: $(VENV)/.installed   ## create .venv if missing and install the exact pins
 
@@ -25,13 +25,13 @@ book: install   ## build the book into _build/html
 
 build-book: book
 
-test: install lint unit nbval build-book browser determinism   ## every test: unit, notebooks, book, browser
+test: install lint unit nbval build-book browser determinism breaks   ## every test: unit, notebooks, book, browser, breaks
 
 lint: install
-	$(BIN)/ruff check iclcore tests _ext
+	$(BIN)/ruff check iclcore tests _ext book   # ruff reads the notebooks natively
 
-unit: install   ## unit tests of iclcore
-	$(BIN)/pytest -q -n $(JOBS) tests --ignore=tests/test_browser.py --ignore=tests/test_determinism.py
+unit: install   ## unit tests of iclcore (tests/ mirrors the package) and the book's house rules
+	$(BIN)/pytest -q -n $(JOBS) tests --ignore=tests/book/test_browser.py --ignore=tests/book/test_determinism.py
 
 nbval: install   ## execute every notebook listed in _toc.yml with nbval
 	rm -rf $(CHECKS)/nbval
@@ -39,10 +39,20 @@ nbval: install   ## execute every notebook listed in _toc.yml with nbval
 	  -p no:cacheprovider $$($(BIN)/python tests/toc.py)
 
 browser: install   ## drive headless chromium over the built book
-	$(BIN)/pytest -q tests/test_browser.py
+	$(BIN)/pytest -q tests/book/test_browser.py
 
 determinism: install   ## the nbval run and the book build must have measured the same check values
-	$(BIN)/pytest -q tests/test_determinism.py
+	$(BIN)/pytest -q tests/book/test_determinism.py
+
+breaks: install   ## run every chapter once per break switch (ICL_BREAK): its checks must fail
+	$(BIN)/python tests/breaks.py -j $(JOBS)
+
+seeds: install   ## the checks of every chapter must pass for ICL_SEED = 1 and 2 as well (0 is nbval's run)
+	for s in 1 2; do \
+	  echo "== ICL_SEED=$$s"; \
+	  ICL_SEED=$$s $(BIN)/pytest -q -n $(JOBS) --dist loadfile --nbval-lax -p no:cacheprovider \
+	    $$($(BIN)/python tests/toc.py) || exit 1; \
+	done
 
 lab: install   ## open the notebooks in JupyterLab with live widgets
 	$(BIN)/jupyter lab book/chapters

@@ -5,9 +5,13 @@ Each check records a claim, the measured value, the reference it is compared wit
 therefore nbval and the book build) fails when a claim no longer holds::
 
     checks = ReproductionChecks("Chapter 1")
-    checks.close("trained LA reaches L* (n=20)", measured=0.71, reference=0.70, rtol=0.05)
-    checks.less("H3 beats LA", measured=1.7, bound=0.8 * 2.4)
+    checks.close("trained LA reaches L* (n=20)", measured=0.71, reference=0.70, rtol=0.05, compares=SIM_THEORY)
+    checks.less("H3 beats LA", measured=1.7, bound=0.8 * 2.4, compares=SIM_SIM)
     checks.report()
+
+Every row says what it compares (``compares=``): a simulation with a closed form (:data:`SIM_THEORY`), a
+simulation with another simulation (:data:`SIM_SIM`), or a simulation with a number printed in the paper
+(:data:`SIM_PAPER`). A closed form compared with a closed form is a unit test, not a reproduction.
 
 If the environment variable ``ICL_CHECKS_DIR`` is set, ``report()`` also writes the measured values as
 JSON to ``$ICL_CHECKS_DIR/<slug>.json`` (used by the determinism test: two executions, same numbers).
@@ -26,16 +30,30 @@ from pathlib import Path
 import numpy as np
 
 
+SIM_THEORY = "simulation vs theory"
+SIM_SIM = "simulation vs simulation"
+SIM_PAPER = "simulation vs paper"
+COMPARES = (SIM_THEORY, SIM_SIM, SIM_PAPER)
+
+
+def _compares(value: str) -> str:
+    if value not in COMPARES:
+        raise ValueError(f"compares must be one of {COMPARES}, got {value!r}")
+    return value
+
+
 @dataclass
 class Check:
-    """One row of the table. ``kind`` is one of 'close', 'less', 'greater', 'true'."""
+    """One row of the table. ``test`` is one of 'close', 'less', 'greater', 'true'; ``compares`` one of
+    :data:`COMPARES`."""
 
     claim: str
     measured: float
     reference: float | None
     tolerance: str
     passed: bool
-    kind: str
+    test: str
+    compares: str
 
 
 def _num(value, name: str) -> float:
@@ -47,12 +65,16 @@ def _num(value, name: str) -> float:
 
 
 def _fmt(v: float | None) -> str:
-    if v is None:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
     if isinstance(v, bool):
         return str(v)
     return f"{v:.5g}"
 
+
+CAPTION = ("Each row is one claim of the paper, measured in this chapter. 'compares' says what the measured "
+           "value is compared with: a closed form (simulation vs theory), another simulation, or a number "
+           "printed in the paper. 'reference' is that value, 'tolerance' the rule for passing.")
 
 _PASS = '<td style="color:#1a7f37;font-weight:bold">✓ pass</td>'
 _FAIL = '<td style="color:#cf222e;font-weight:bold">✗ FAIL</td>'
@@ -69,8 +91,10 @@ class ReproductionChecks:
         self.rows.append(row)
         return row.passed
 
-    def close(self, claim: str, measured, reference, rtol: float | None = None, atol: float | None = None):
+    def close(self, claim: str, measured, reference, rtol: float | None = None, atol: float | None = None, *,
+              compares: str):
         """Pass when ``|measured - reference| <= atol + rtol * |reference|`` (at least one tolerance given)."""
+        compares = _compares(compares)
         if rtol is None and atol is None:
             raise ValueError("close() needs rtol or atol")
         m, r = _num(measured, "measured"), _num(reference, "reference")
@@ -79,22 +103,25 @@ class ReproductionChecks:
             raise ValueError(f"rtol and atol must be >= 0, got rtol={rtol}, atol={atol}")
         ok = math.isfinite(m) and abs(m - r) <= at + rt * abs(r)
         tol = " + ".join(t for t in (f"rel {rt:.3g}" if rtol else "", f"abs {at:.3g}" if atol else "") if t)
-        return self._add(Check(claim, m, r, f"|Δ| ≤ {tol}", ok, "close"))
+        return self._add(Check(claim, m, r, f"|Δ| ≤ {tol}", ok, "close", compares))
 
-    def less(self, claim: str, measured, bound):
+    def less(self, claim: str, measured, bound, *, compares: str):
         """Pass when ``measured < bound``."""
+        compares = _compares(compares)
         m, b = _num(measured, "measured"), _num(bound, "bound")
-        return self._add(Check(claim, m, b, "< reference", math.isfinite(m) and m < b, "less"))
+        return self._add(Check(claim, m, b, "< reference", math.isfinite(m) and m < b, "less", compares))
 
-    def greater(self, claim: str, measured, bound):
+    def greater(self, claim: str, measured, bound, *, compares: str):
         """Pass when ``measured > bound``."""
+        compares = _compares(compares)
         m, b = _num(measured, "measured"), _num(bound, "bound")
-        return self._add(Check(claim, m, b, "> reference", math.isfinite(m) and m > b, "greater"))
+        return self._add(Check(claim, m, b, "> reference", math.isfinite(m) and m > b, "greater", compares))
 
-    def true(self, claim: str, condition: bool, measured=None):
+    def true(self, claim: str, condition: bool, measured=None, *, compares: str):
         """Pass when ``condition`` holds; ``measured`` (optional) is shown for information."""
+        compares = _compares(compares)
         m = float("nan") if measured is None else _num(measured, "measured")
-        return self._add(Check(claim, m, None, "holds", bool(condition), "true"))
+        return self._add(Check(claim, m, None, "holds", bool(condition), "true", compares))
 
     @property
     def failed(self) -> list[Check]:
@@ -102,22 +129,23 @@ class ReproductionChecks:
 
     def as_text(self) -> str:
         lines = [f"Reproduction checks: {self.title}",
-                 f"{'':2}{'claim':<58} {'measured':>10} {'reference':>10}  {'tolerance':<20} result"]
+                 f"{'':2}{'claim':<58} {'compares':<24} {'measured':>10} {'reference':>10}  {'tolerance':<20} result"]
         for c in self.rows:
-            lines.append(f"{'':2}{c.claim[:58]:<58} {_fmt(c.measured):>10} {_fmt(c.reference):>10}  "
+            lines.append(f"{'':2}{c.claim[:58]:<58} {c.compares:<24} {_fmt(c.measured):>10} {_fmt(c.reference):>10}  "
                          f"{c.tolerance:<20} {'PASS' if c.passed else 'FAIL'}")
         lines.append(f"{'':2}{len(self.rows) - len(self.failed)}/{len(self.rows)} passed")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{h}</th>" for h in ("claim", "measured", "reference", "tolerance", "result"))
+        head = "".join(f"<th>{h}</th>" for h in ("claim", "compares", "measured", "reference", "tolerance",
+                                                  "result"))
         body = "".join(
-            f"<tr><td>{html.escape(c.claim)}</td><td>{_fmt(c.measured)}</td><td>{_fmt(c.reference)}</td>"
-            f"<td>{html.escape(c.tolerance)}</td>{_PASS if c.passed else _FAIL}</tr>"
+            f"<tr><td>{html.escape(c.claim)}</td><td>{html.escape(c.compares)}</td><td>{_fmt(c.measured)}</td>"
+            f"<td>{_fmt(c.reference)}</td><td>{html.escape(c.tolerance)}</td>{_PASS if c.passed else _FAIL}</tr>"
             for c in self.rows)
         summary = f"{len(self.rows) - len(self.failed)}/{len(self.rows)} checks passed"
-        return (f'<table class="repro-checks"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-                f"<p><em>{summary}</em></p>")
+        return (f'<table class="repro-checks"><caption>{html.escape(CAPTION)}</caption>'
+                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table><p><em>{summary}</em></p>")
 
     def __repr__(self) -> str:
         return self.as_text()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-CHECKS = Path(__file__).resolve().parents[1] / "_build" / "checks"
+CHECKS = Path(__file__).resolve().parents[2] / "_build" / "checks"
 
 
 def _load(run: str) -> dict[str, dict]:

@@ -1,9 +1,10 @@
-"""House rules for the book's notebooks (notes/style.md): listed in the toc, committed without outputs,
-titled, with exercises, citations and a Reproduction checks table that is asserted."""
+"""House rules for the book's notebooks (CONTRIBUTING.md): listed in the toc, committed without outputs,
+titled, with exercises, citations, break switches and a Reproduction checks table that is asserted."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from toc import ROOT, toc_files, toc_notebooks
@@ -32,7 +33,18 @@ def test_notebook_house_rules(path):
     source = "\n".join("".join(c["source"]) for c in code)
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), "strip the outputs"
     assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# "), "needs a # title"
-    assert "ReproductionChecks(" in source and ".report()" in "".join(code[-1]["source"]) + source
+    assert "ReproductionChecks(" in source, "needs a Reproduction checks table"
+    assert ".report()" in "".join(code[-1]["source"]), "the last code cell must call .report() (it raises on failure)"
     assert "{exercise}" in markdown and "{solution}" in markdown, "needs exercises with solutions"
     assert "{cite" in markdown, "needs a citation from references.bib"
     assert "setup_plotly()" in "".join(code[0]["source"]), "first code cell must call setup_plotly()"
+    assert "set_threads()" in "".join(code[0]["source"]), "first code cell must call profile.set_threads()"
+    if "chapters" in path.parts:
+        assert "declare_breaks(" in source, "a chapter declares its break switches (iclcore.profile.declare_breaks)"
+        assert re.search(r"\bseed\(", source), "a chapter takes its seeds from iclcore.profile.seed (ICL_SEED)"
+        for phrase in FORBIDDEN:
+            assert phrase not in markdown.lower(), f"reader-facing text must not say {phrase!r}"
+
+
+FORBIDDEN = ("the spec", "spec of this chapter", "../shared", "notes/style.md", "public summaries",
+             "abstract-level")

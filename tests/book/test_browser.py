@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
 FIRST_CHAPTER = "book/chapters/01-icl-as-gradient-descent.html"
 BENIGN_CONSOLE = ("THEBE_JS_URL", "invalid theme mode", "Failed to load resource")  # failed loads: see below
