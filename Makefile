@@ -28,7 +28,7 @@ build-book: book
 test: install lint unit nbval build-book browser determinism breaks   ## every test: unit, notebooks, book, browser, breaks
 
 lint: install
-	$(BIN)/ruff check iclcore tests _ext book   # ruff reads the notebooks natively
+	$(BIN)/ruff check iclcore tests _ext book templates   # ruff reads the notebooks natively
 
 unit: install   ## unit tests of iclcore (tests/ mirrors the package) and the book's house rules
 	$(BIN)/pytest -q -n $(JOBS) tests --ignore=tests/book/test_browser.py --ignore=tests/book/test_determinism.py
@@ -36,7 +36,7 @@ unit: install   ## unit tests of iclcore (tests/ mirrors the package) and the bo
 nbval: install   ## execute every notebook listed in _toc.yml with nbval
 	rm -rf $(CHECKS)/nbval
 	ICL_CHECKS_DIR=$(CURDIR)/$(CHECKS)/nbval $(BIN)/pytest -q -n $(JOBS) --dist loadfile --nbval-lax \
-	  -p no:cacheprovider $$($(BIN)/python tests/toc.py)
+	  -p no:cacheprovider $$($(BIN)/python tests/toc.py) templates/chapter.ipynb
 
 browser: install   ## drive headless chromium over the built book
 	$(BIN)/pytest -q tests/book/test_browser.py

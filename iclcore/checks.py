@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 SIM_THEORY = "simulation vs theory"
 SIM_SIM = "simulation vs simulation"
 SIM_PAPER = "simulation vs paper"
