@@ -18,9 +18,9 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-book: install   ## build the book into _build/html
-	rm -rf $(CHECKS)/book
-	ICL_CHECKS_DIR=$(CURDIR)/$(CHECKS)/book $(BIN)/jupyter-book build . --all -W -n --keep-going
+book: install   ## build the book into _build/html (executes only what changed; see tests/execute.py)
+	ICL_CHECKS_DIR=$(CURDIR)/$(CHECKS)/book $(BIN)/python tests/execute.py --jobs $(JOBS)
+	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo; echo "Open file://$(CURDIR)/_build/html/index.html"
 
 build-book: book
