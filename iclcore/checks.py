@@ -79,6 +79,11 @@ _PASS = '<td style="color:#1a7f37;font-weight:bold">✓ pass</td>'
 _FAIL = '<td style="color:#cf222e;font-weight:bold">✗ FAIL</td>'
 
 
+def slug(title: str) -> str:
+    """The file name (without ``.json``) under which the checks titled ``title`` are recorded."""
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
 class ReproductionChecks:
     """Collects the chapter's claims; see the module docstring."""
 
@@ -153,11 +158,10 @@ class ReproductionChecks:
         out = os.environ.get("ICL_CHECKS_DIR")
         if not out:
             return
-        slug = re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")
         Path(out).mkdir(parents=True, exist_ok=True)
         rows = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(c).items()}
                 for c in self.rows]
-        (Path(out) / f"{slug}.json").write_text(json.dumps({"title": self.title, "rows": rows}, indent=1))
+        (Path(out) / f"{slug(self.title)}.json").write_text(json.dumps({"title": self.title, "rows": rows}, indent=1))
 
     def report(self) -> None:
         """Display the table, then raise ``AssertionError`` if any check failed."""
