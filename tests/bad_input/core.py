@@ -52,3 +52,7 @@ CASES += [
     (_c.greater, ("c", 1, None), {"compares": SIM_SIM}, "bound"),
     (_c.true, ("c", True), {"compares": "eyeballed"}, "compares"),
 ]
+
+from iclcore.exercises import check_function  # noqa: E402
+
+CASES += [(check_function, (len, len, []), {"name": "x"}, "cases")]
