@@ -147,3 +147,27 @@ def test_every_chapter_draws_its_figures_offline(server, browser, page_path):
     assert "checks passed" in page.inner_text("body"), f"{page_path}: no Reproduction checks table on the page"
     assert visit.offsite() == [], f"requests outside 127.0.0.1: {visit.offsite()}"
     assert visit.real_errors() == [], f"console errors: {visit.real_errors()}"
+
+
+def test_dashboard_lists_every_chapter_all_passing(server, browser):
+    visit = PageVisit(browser, f"{server}/book/dashboard.html")
+    rows = visit.page.evaluate("""() => [...document.querySelectorAll('table.checks-dashboard tbody tr')]
+        .map(r => [...r.querySelectorAll('td')].map(c => c.innerText.trim()))""")
+    chapters = [r for r in rows if r[0] != "all chapters"]
+    assert len(chapters) == len([p for p in _chapter_pages() if "/chapters/" in p]), rows
+    assert all(r[2].endswith("✓") and r[1] == r[2].split()[0] for r in rows), f"a chapter has failing checks: {rows}"
+    links = visit.page.evaluate("""() => [...document.querySelectorAll('table.checks-dashboard a')]
+        .map(a => a.getAttribute('href'))""")
+    assert all(h.endswith("#reproduction-checks") for h in links) and len(links) == len(chapters)
+    assert visit.offsite() == [] and visit.real_errors() == []
+
+
+def test_source_archive_downloads_and_holds_iclcore(server, tmp_path):
+    import io
+    import urllib.request
+    import zipfile
+
+    with urllib.request.urlopen(f"{server}/_downloads/icl-companion.zip") as r:
+        names = zipfile.ZipFile(io.BytesIO(r.read())).namelist()
+    assert "icl-companion/iclcore/__init__.py" in names and "icl-companion/Makefile" in names
+    assert any(n.startswith("icl-companion/book/chapters/") and n.endswith(".ipynb") for n in names)
