@@ -102,10 +102,10 @@ class ReproductionChecks:
         if rtol is None and atol is None:
             raise ValueError("close() needs rtol or atol")
         m, r = _num(measured, "measured"), _num(reference, "reference")
-        rt, at = rtol or 0.0, atol or 0.0
+        rt, at = float(rtol or 0.0), float(atol or 0.0)
         if rt < 0 or at < 0:
             raise ValueError(f"rtol and atol must be >= 0, got rtol={rtol}, atol={atol}")
-        ok = math.isfinite(m) and abs(m - r) <= at + rt * abs(r)
+        ok = bool(math.isfinite(m) and abs(m - r) <= at + rt * abs(r))
         tol = " + ".join(t for t in (f"rel {rt:.3g}" if rtol else "", f"abs {at:.3g}" if atol else "") if t)
         return self._add(Check(claim, m, r, f"|Δ| ≤ {tol}", ok, "close", compares))
 

@@ -67,3 +67,12 @@ def test_json_written_when_asked(tmp_path, monkeypatch):
     rows = json.loads((tmp_path / "chapter-1-demo.json").read_text())["rows"]
     assert [(r["measured"], r["passed"], r["compares"]) for r in rows] == [(1.0, True, SIM_THEORY),
                                                                            (3.0, False, SIM_SIM)]
+
+
+def test_numpy_tolerances_record_plain_json(tmp_path, monkeypatch):
+    import numpy as np
+    monkeypatch.setenv("ICL_CHECKS_DIR", str(tmp_path))
+    c = ReproductionChecks("np")
+    assert c.close("a", np.float64(1.0), np.float64(1.0), rtol=np.float64(0.1), compares=SIM_THEORY) is True
+    c.report()
+    assert json.loads((tmp_path / "np.json").read_text())["rows"][0]["passed"] is True
