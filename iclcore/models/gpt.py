@@ -4,7 +4,8 @@ token embedding (+ learned positions) -> n_layers x [h += attn(LN(h)); h += MLP(
 
 The attention block is pluggable: ``"vanilla"`` (:class:`CausalSelfAttention`), ``"ssa"``
 (:class:`SelectiveAttention`), or any callable ``(d_model, n_heads) -> nn.Module`` that follows the interface
-of :mod:`iclcore.models.attention` (h (B, T, d_model) -> (B, T, d_model), causal), e.g. a CAT block.
+of :mod:`iclcore.models.selective_attention` (h (B, T, d_model) -> (B, T, d_model), causal), e.g. a CAT block
+(:func:`iclcore.models.cat.cat_block`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import torch
 from torch import nn
 
 from iclcore import validate
-from iclcore.models.attention import CausalSelfAttention, SelectiveAttention
+from iclcore.models.selective_attention import CausalSelfAttention, SelectiveAttention
 
 POS_ENCODINGS = ("learned", "rope", "none")
 
@@ -139,40 +140,7 @@ class TinyGPT(nn.Module):
         """Query inverse temperatures of every layer, each (B, n_heads, T) (all ones for vanilla)."""
         return [b.attn.query_temperature(x) for b, x in zip(self.blocks, self.layer_inputs(idx), strict=True)]
 
-
-def lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Mean next-token cross-entropy as a one-member loss vector (1,), the form ``fit_online`` expects.
-
-    ``logits`` (B, T, V) or (E, B, T, V) and ``targets`` (B, T); positions with target -100 are ignored.
-    """
-    if logits.dim() == 3:
-        logits = logits[None]
-    return torch.stack([nn.functional.cross_entropy(lg.reshape(-1, lg.shape[-1]), targets.reshape(-1),
-                                                    ignore_index=-100) for lg in logits])
-
-
-@torch.no_grad()
-def evaluate_lm(model: nn.Module, windows, n_windows: int = 256, batch_size: int = 64) -> dict[str, float]:
-    """Held-out next-token loss and name-copy accuracy of a language model on evenly spaced windows.
-
-    ``windows`` is an :class:`iclcore.tasks.LMWindows` (it fixes the context length T and the corpus).
-    Returns ``loss`` (mean cross-entropy, nats), ``loss_first_half`` / ``loss_second_half`` (positions
-    ``< T/2`` and ``>= T/2``), and ``copy_acc``: greedy accuracy on the names whose earlier mention lies
-    inside the window (tokens only the context can predict).
-    """
-    validate.positive_int("n_windows", n_windows)
-    n_tok = len(windows.corpus.tokens)
-    starts = torch.linspace(0, n_tok - windows.T - 2, n_windows).long()
-    model.eval()
-    ce, hits, copies = [], 0, 0
-    for chunk in starts.split(batch_size):
-        x, y = windows.windows(chunk)
-        logits = model(x)
-        ce.append(nn.functional.cross_entropy(logits.transpose(1, 2), y, reduction="none"))
-        mask = windows.copy_positions(chunk)
-        hits += int((logits.argmax(-1) == y)[mask].sum())
-        copies += int(mask.sum())
-    ce = torch.cat(ce)
-    half = windows.T // 2
-    return {"loss": ce.mean().item(), "loss_first_half": ce[:, :half].mean().item(),
-            "loss_second_half": ce[:, half:].mean().item(), "copy_acc": hits / max(copies, 1)}
+    @torch.no_grad()
+    def first_attention(self, idx: torch.Tensor) -> tuple[nn.Module, torch.Tensor]:
+        """The first block's attention module and the normalised input it sees, ``(attn, LN(h) (B, T, d))``."""
+        return self.blocks[0].attn, self.layer_inputs(idx)[0]

@@ -1,4 +1,4 @@
-"""Causal attention blocks with one interface, and the temperatures of selective attention.
+"""Causal softmax attention, selective (temperature) attention, and the two one-layer models of chapter 5.
 
 **Interface shared by every attention block of the book** (vanilla, selective, CAT): an ``nn.Module`` built as
 ``Block(d_model, n_heads, **kwargs)`` whose ``forward`` maps hidden states ``h`` of shape (B, T, d_model) to
@@ -6,31 +6,30 @@
 block. Blocks that can show their attention map offer ``attention_map(h) -> (B, n_heads, T, T)``.
 
 Selective self-attention (SSA; Zhang et al., NeurIPS 2024) multiplies each query (and optionally each
-value) by a learned scalar *inverse temperature*. The book's parameterisation (Book eq. 5.1):
+value) by a learned scalar *inverse temperature*. The book's parameterisation, {eq}`eq-ch5-ssa`:
 
     tau_q(x, i) = tau_tok(x) * tau_pos(i),   tau_tok(x) = softplus(u^T x + c) / softplus(c_0),
     tau_pos(i) = 1 + softplus(beta) * log(i),       tau_v(x) = 2 * sigmoid(u_v^T x + c_v),
 
 one (u, c, beta, u_v, c_v) per head; i is the number of keys the query sees (its 1-based position).
-``u = 0, c = c_0`` and ``u_v = 0, c_v = 0`` make every temperature 1 at initialisation, so SSA starts as
-vanilla attention. The released code of the paper has only the position part (a learnable log-length slope
-per layer); the token part here is the book's own form of the paper's description.
+At initialisation ``u = 0, c = c_0`` and ``u_v = 0, c_v = 0``, so the token and value temperatures are exactly
+1; the position factor starts at ``1 + c_init log i`` with a small slope ``c_init = pos_slope`` (0.1 by
+default; a softplus is never exactly 0). With ``pos_temp=False`` SSA therefore starts exactly as vanilla
+attention, and with the position part it starts as vanilla attention with a mild log-length scaling. The
+released code of the paper has only the position part (a learnable log-length slope per layer); the token
+part here is the book's own form of the paper's description.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from iclcore import validate
-from iclcore.tasks.base import make_generator
-from iclcore.tasks.sequences import NeedleRetrieval
-from iclcore.theory.dilution import dilution_mass, random_key_mass
+from iclcore.models.sequence_ops import causal_mask
 
 _SOFTPLUS_INV_1 = math.log(math.e - 1.0)  # softplus(_SOFTPLUS_INV_1) == 1
 
@@ -49,13 +48,8 @@ def rope(x: torch.Tensor, base: float = 10_000.0) -> torch.Tensor:
     return x * angle.cos() + torch.cat((-x2, x1), dim=-1) * angle.sin()
 
 
-def causal_mask(T: int, device=None) -> torch.Tensor:
-    """Boolean (T, T) matrix, True where key j is visible to query i (j <= i)."""
-    return torch.ones(T, T, dtype=torch.bool, device=device).tril()
-
-
 class TokenTemperature(nn.Module):
-    """``tau_tok(x) = softplus(u_h^T x + c_h) / softplus(c_0)`` per head (Book eq. 5.1); 1 at init.
+    """``tau_tok(x) = softplus(u_h^T x + c_h) / softplus(c_0)`` per head ({eq}`eq-ch5-ssa`); 1 at init.
 
     ``forward(x)``: x (..., T, d) -> temperatures (..., n_heads, T).
     """
@@ -71,9 +65,9 @@ class TokenTemperature(nn.Module):
 
 
 class PositionTemperature(nn.Module):
-    """``tau_pos(i) = 1 + slope_h * log(i)`` with ``slope_h = softplus(beta_h) >= 0`` (Book eq. 5.1).
+    """``tau_pos(i) = 1 + slope_h * log(i)`` with ``slope_h = softplus(beta_h) > 0`` ({eq}`eq-ch5-ssa`).
 
-    i is the number of keys the query sees. ``learn=False`` keeps the slope fixed at ``slope``
+    i is the number of keys the query sees. ``slope`` is the initial slope; ``learn=False`` keeps it fixed
     (fixed log-length scaling). ``forward(n_keys)``: (...,) tensor of key counts -> (n_heads, ...).
     """
 
@@ -97,7 +91,10 @@ class PositionTemperature(nn.Module):
 
 
 class ValueTemperature(nn.Module):
-    """``tau_v(x) = 2 sigmoid(u_h^T x + c_h)`` in (0, 2), 1 at init. x (..., T, d) -> (..., n_heads, T)."""
+    """``tau_v(x) = 2 sigmoid(u_h^T x + c_h)`` in (0, 2), 1 at init ({eq}`eq-ch5-ssa`).
+
+    ``forward(x)``: x (..., T, d) -> (..., n_heads, T).
+    """
 
     def __init__(self, d: int, n_heads: int = 1):
         super().__init__()
@@ -168,11 +165,12 @@ class CausalSelfAttention(nn.Module):
 
 class SelectiveAttention(CausalSelfAttention):
     """Selective self-attention (SSA; Zhang et al. 2024): queries scaled by ``tau_tok(x_i) * tau_pos(i)``,
-    values optionally by ``tau_v(x_j)`` (Book eq. 5.1). All temperatures start at 1 (= vanilla attention).
+    values optionally by ``tau_v(x_j)`` ({eq}`eq-ch5-ssa`).
 
     Parameters (besides those of :class:`CausalSelfAttention`): ``token_temp``, ``pos_temp``, ``value_temp``
     switch the three temperatures on; ``pos_slope`` is the initial log-length slope and ``learn_pos_slope=False``
-    keeps it fixed. With all three off the layer *is* vanilla attention.
+    keeps it fixed. The token and value temperatures start at 1; the position factor starts at
+    ``1 + pos_slope * log i``. With all three off the layer *is* vanilla attention.
     """
 
     def __init__(self, d_model: int, n_heads: int, token_temp: bool = True, pos_temp: bool = True,
@@ -197,11 +195,11 @@ class SelectiveAttention(CausalSelfAttention):
 
 
 # ----------------------------------------------------------------------------------------------------------
-# The two one-layer models of the chapter's designed tasks (query-selectivity, needle retrieval).
+# The one-layer models of the chapter's designed tasks (query-selectivity, needle retrieval, value-selectivity)
 
 class BilinearSoftmax(nn.Module):
     """Row-stochastic transition model ``P_hat(j | i) = softmax_j(tau(x_i) x_i^T W x_j)`` over all K tokens
-    (Book eq. 5.5): one attention layer whose K queries and K keys are the fixed embeddings ``X`` (K, d).
+    ({eq}`eq-ch5-spiky`): one attention layer whose K queries and K keys are the fixed embeddings ``X`` (K, d).
 
     ``token_temp=False`` is vanilla attention (tau = 1). ``forward(X)`` returns log-probabilities (K, K).
     """
@@ -221,23 +219,27 @@ class BilinearSoftmax(nn.Module):
         return torch.log_softmax(self.temperature(X)[:, None] * (X @ self.W @ X.T), dim=-1)
 
     @torch.no_grad()
-    def normalized_weight_norm(self, X: torch.Tensor) -> float:
+    def normalized_weight_norm(self, X: torch.Tensor) -> torch.Tensor:
         """``||W||_F`` after moving the overall scale of tau into W (geometric mean of tau over tokens := 1).
 
-        Only the product tau(x) W is identified, so this is the fair norm to compare with vanilla's ``||W||_F``.
+        Only the product tau(x) W is identified, so this is the fair norm to compare with vanilla's ``||W||_F``
+        (for vanilla, tau = 1 and it is ``||W||_F``). A 0-dimensional tensor.
         """
-        return float(self.W.norm() * self.temperature(X).log().mean().exp())
+        return self.W.norm() * self.temperature(X).log().mean().exp()
 
 
 class NeedleAttention(nn.Module):
     """One-head attention of the needle task: the query ``x_q`` reads the values of the n context tokens.
 
-    Prompt ``Z`` (B, n+1, d+1): tokens ``[x_j; y_j]`` then the query ``[x_q; 0]``. Prediction (Book eq. 5.6)
-    ``y_hat = sum_j a_j y_j``, ``a = softmax_j(tau_pos(n) (W_q x_q)^T (W_k x_j) / sqrt(d))`` over the n context
-    tokens. ``pos_temp=False`` is vanilla attention; ``pos_temp=True`` uses ``tau_pos(n) = 1 + slope log n``.
+    Prompt ``Z`` (B, n+1, d+1): tokens ``[x_j; y_j]`` then the query ``[x_q; 0]``. Prediction
+    ({eq}`eq-ch5-needle`) ``y_hat = sum_j a_j y_j``, ``a = softmax_j(tau_pos(n) (W_q x_q)^T (W_k x_j) / sqrt(d))``
+    over the n context tokens. ``pos_temp=False`` is vanilla attention; ``pos_temp=True`` uses
+    ``tau_pos(n) = 1 + slope log n``. ``value_temp=True`` also scales each value by the value temperature of
+    its token, ``y_hat = sum_j a_j tau_v(x_j) y_j`` ({eq}`eq-ch5-value`). ``forward(Z)`` -> (B,).
     """
 
-    def __init__(self, d: int, pos_temp: bool, pos_slope: float = 0.1, init_scale: float = 1.0, seed: int = 0):
+    def __init__(self, d: int, pos_temp: bool, pos_slope: float = 0.1, init_scale: float = 1.0, seed: int = 0,
+                 value_temp: bool = False):
         super().__init__()
         g = torch.Generator().manual_seed(seed)
         d = validate.positive_int("d", d)
@@ -245,6 +247,7 @@ class NeedleAttention(nn.Module):
         self.W_q = nn.Parameter(torch.eye(d) + std * torch.randn(d, d, generator=g))
         self.W_k = nn.Parameter(torch.eye(d) + std * torch.randn(d, d, generator=g))
         self.tau_pos = PositionTemperature(1, pos_slope) if pos_temp else None
+        self.tau_v = ValueTemperature(d, 1) if value_temp else None
         self.d = d
 
     def temperature(self, n: int) -> float:
@@ -268,7 +271,7 @@ class NeedleAttention(nn.Module):
         """Untempered logit on the target key and the norm kappa = ||w|| of the query's logit vector.
 
         The logit of the query on a key x is ``w^T x`` with ``w = W_k^T W_q x_q / sqrt(d)``; the inputs of
-        :func:`iclcore.theory.random_key_mass` (Book eq. 5.4). ``target`` (B,) indexes the target key.
+        {eq}`eq-ch5-random`. ``target`` (B,) indexes the target key. Returns two (B,) tensors.
         """
         xq = Z[:, -1, :-1]
         w = (xq @ self.W_q.T) @ self.W_k / self.d**0.5                      # (B, d)
@@ -279,56 +282,12 @@ class NeedleAttention(nn.Module):
         """Attention of the query over the context, shape (B, n)."""
         return torch.softmax(self.scores(Z), dim=-1)
 
+    def value_scale(self, Z: torch.Tensor) -> torch.Tensor:
+        """``tau_v(x_j)`` of the n context tokens, shape (B, n) (all ones without a value temperature)."""
+        if self.tau_v is None:
+            return Z.new_ones(Z.shape[0], Z.shape[1] - 1)
+        return self.tau_v(Z[:, :-1, :-1])[:, 0]
+
     def forward(self, Z: torch.Tensor) -> torch.Tensor:
-        return (self.attention_map(Z) * Z[:, :-1, -1]).sum(-1)
-
-
-class ModelStack(nn.ModuleList):
-    """Several models trained side by side as one ensemble: ``forward`` stacks their outputs (E, ...).
-
-    Training the sum of the members' losses (what :func:`iclcore.train.fit_online` does) trains each member
-    exactly as if alone. With ``split_inputs=True`` member e receives ``X[e]`` (inputs stacked along a
-    leading member axis, e.g. one task per member) instead of the shared input.
-    """
-
-    def __init__(self, models: Sequence[nn.Module], split_inputs: bool = False):
-        if len(models) == 0:
-            raise ValueError("models must hold at least one model")
-        super().__init__(models)
-        self.split_inputs = split_inputs
-
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        if not self.split_inputs:
-            return torch.stack([m(X) for m in self])
-        if len(X) != len(self):
-            raise ValueError(f"split_inputs needs one input per member: got {len(X)} inputs for {len(self)} models")
-        return torch.stack([m(x) for m, x in zip(self, X, strict=True)])
-
-
-@torch.no_grad()
-def needle_report(model: NeedleAttention, ns: Sequence[int], noise: float = 0.1, n_prompts: int = 2000,
-                  seed: int = 123) -> dict[str, np.ndarray]:
-    """Measure a trained :class:`NeedleAttention` at each context length in ``ns`` and compare with theory.
-
-    Returns float64 arrays over ``ns``: ``mass`` (mean attention on the needle), ``mass_theory`` (Book eq. 5.4:
-    :func:`iclcore.theory.random_key_mass` with the model's own target logit, ``kappa = ||w||`` and
-    temperature, averaged over the same prompts), ``mass_equal`` (the equal-distractor formula, Book eq. 5.2,
-    with the mean untempered logit gap between needle and distractors: the naive prediction),
-    ``mse`` (test error; predicting 0 scores 1) and ``tau``.
-    """
-    if len(ns) == 0 or any(int(n) < 2 for n in ns):
-        raise ValueError(f"ns must hold context lengths >= 2, got {list(ns)}")
-    out = {k: [] for k in ("mass", "mass_theory", "mass_equal", "mse", "tau")}
-    for n in ns:
-        Z, y, t = NeedleRetrieval(model.d, int(n), noise).sample(n_prompts, make_generator(seed))
-        tau = model.temperature(n)
-        target_logit, kappa = model.query_geometry(Z, t)
-        out["mass"].append(model.attention_map(Z)[torch.arange(n_prompts), t].double().mean().item())
-        out["mass_theory"].append(random_key_mass(n, target_logit.double().numpy(), kappa.double().numpy(),
-                                                  model.d, tau).mean())
-        logits = model.scores(Z) / tau
-        gap = target_logit - (logits.sum(-1) - target_logit) / (n - 1)
-        out["mass_equal"].append(float(dilution_mass(n, gap.double().mean().item(), tau)))
-        out["mse"].append(((model(Z) - y) ** 2).double().mean().item())
-        out["tau"].append(tau)
-    return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
+        values = Z[:, :-1, -1] if self.tau_v is None else Z[:, :-1, -1] * self.value_scale(Z)
+        return (self.attention_map(Z) * values).sum(-1)

@@ -1,4 +1,5 @@
-"""Token tasks for recall: (N-gram, multi-query) associative recall and copying (Li et al. 2025, Sec. 3).
+"""Token tasks for recall: (N-gram, multi-query) associative recall, copying and selective copying (Li et al.
+2025, Sec. 3), and the two metrics that go with every token task: :func:`lm_loss` and :func:`token_accuracy`.
 
 Unlike the regression samplers, these samplers return **token ids**, not token vectors::
 
@@ -10,17 +11,48 @@ asked. The loss and the accuracy therefore only look at answer positions. The sa
 larger ``n_pairs`` (same vocabulary) gives the longer test prompts of a length-generalisation experiment.
 
 Every key in a prompt is distinct and so is every value, so the prompt has one right answer and the
-hand-built CAT of :func:`iclcore.models.cat.cat_recall_construction` answers it at every length.
+hand-built CAT of chapter 6 ({eq}`eq-ch6-construction`) answers it at every length.
 """
 
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from iclcore import validate
 
 IGNORE = -100
 """Target id of the positions that are not scored (``ignore_index`` of ``F.cross_entropy``)."""
+
+
+def _members(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Logits (B, T, V) or (E, B, T, V) for targets (B, T) -> (E, B, T, V)."""
+    if targets.dim() != 2 or logits.dim() not in (3, 4) or logits.shape[-3:-1] != targets.shape:
+        raise ValueError(f"logits must have shape (B, T, V) or (E, B, T, V) for targets (B, T)={tuple(targets.shape)}, "
+                         f"got {tuple(logits.shape)}")
+    return logits[None] if logits.dim() == 3 else logits
+
+
+def lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean next-token cross-entropy (nats) over the scored positions, one value per member: (E,).
+
+    ``logits`` (B, T, V) (one model: E = 1) or (E, B, T, V) (an ensemble); ``targets`` (B, T) token ids, with
+    :data:`IGNORE` where nothing is asked. The loss of language modelling and of every recall task.
+    """
+    return torch.stack([nn.functional.cross_entropy(lg.reshape(-1, lg.shape[-1]), targets.reshape(-1),
+                                                    ignore_index=IGNORE) for lg in _members(logits, targets)])
+
+
+def token_accuracy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Fraction of scored positions (target != :data:`IGNORE`) where the argmax token is the target: (E,).
+
+    Shapes as in :func:`lm_loss`. The accuracy of recall and copying, and of name copying in a story.
+    """
+    asked = targets != IGNORE
+    if not asked.any():
+        raise ValueError("targets must score at least one position (all are IGNORE)")
+    hits = (_members(logits, targets).argmax(-1) == targets) & asked
+    return hits.flatten(1).sum(-1).double() / asked.sum()
 
 
 def _distinct(batch_size: int, n_choices: int, k: int, generator: torch.Generator) -> torch.Tensor:
@@ -105,4 +137,52 @@ class Copying:
         tokens = torch.cat([sep, x, sep, x[:, :-1]], dim=1)                         # (B, 2n + 1)
         targets = torch.full_like(tokens, IGNORE)
         targets[:, n + 1:] = x
+        return tokens, targets
+
+
+class SelectiveCopying:
+    """Copy the data tokens of a noisy sequence, skipping the noise (Li et al. 2025, selective copying).
+
+    A prompt is ``s  r_1 ... r_{3n}  s  x_1 ... x_{n-1}``: the region r holds n distinct data tokens
+    ``x_1..x_n`` in order, each preceded by 0, 1 or 2 noise tokens (uniformly, independently), and is filled up
+    with noise to length 3n. From the second separator on, the model must predict the next data token: ``x_1``
+    at the second ``s``, then ``x_{j+1}`` at the copied ``x_j``. T = 4n + 1; n answers. Unlike :class:`Copying`,
+    the distance from ``x_j`` to ``x_{j+1}`` in the region is random (1 to 3), so no fixed offset finds it.
+
+    Parameters
+    ----------
+    length : number n of data tokens (the context length knob), at most ``n_tokens``.
+    n_tokens : data alphabet (ids ``0 .. n_tokens - 1``); the noise token is ``n_tokens``, the separator
+        ``n_tokens + 1``; ``vocab_size = n_tokens + 2``.
+    """
+
+    MAX_GAP = 2
+    """At most this many noise tokens precede a data token in the region."""
+
+    def __init__(self, length: int, n_tokens: int = 64):
+        self.n_tokens = validate.positive_int("n_tokens", n_tokens)
+        self.length = validate.int_in_range("length", length, 1, self.n_tokens)
+        self.vocab_size = self.n_tokens + 2
+        self.seq_len = 4 * self.length + 1
+
+    @property
+    def noise(self) -> int:
+        return self.n_tokens
+
+    @property
+    def separator(self) -> int:
+        return self.n_tokens + 1
+
+    def __call__(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        B = validate.positive_int("batch_size", batch_size)
+        n = self.length
+        x = _distinct(B, self.n_tokens, n, generator)                               # (B, n)
+        gaps = torch.randint(0, self.MAX_GAP + 1, (B, n), generator=generator)       # noise before each x_j
+        pos = torch.cumsum(gaps + 1, dim=1) - 1                                       # position of x_j in r
+        region = torch.full((B, 3 * n), self.noise, dtype=torch.long)
+        region.scatter_(1, pos, x)
+        sep = torch.full((B, 1), self.separator, dtype=torch.long)
+        tokens = torch.cat([sep, region, sep, x[:, :-1]], dim=1)                    # (B, 4n + 1)
+        targets = torch.full_like(tokens, IGNORE)
+        targets[:, 3 * n + 1:] = x
         return tokens, targets

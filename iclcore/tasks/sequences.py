@@ -1,12 +1,17 @@
-"""Sequence tasks of the selective-attention chapter (the book's own designs, in the spirit of Zhang et al. 2024).
+"""Sequence tasks of the selective-attention chapter (the book's own designs, in the spirit of Zhang et al. 2024),
+each with the metric that goes with it.
 
 * :func:`spiky_transitions` — K tokens whose target attention rows need a different spikiness per query
-  (query-selectivity, Book eq. 5.5).
+  (query-selectivity, {eq}`eq-ch5-spiky`); metric :func:`row_kl`.
 * :class:`NeedleRetrieval` — retrieve the value of the one context key that matches the query, at any
-  context length n (dilution and length generalisation, Book eq. 5.6).
+  context length n (dilution and length generalisation, {eq}`eq-ch5-needle`); metric: squared error.
+* :class:`DecoyRetrieval` — needle retrieval where the needle's key appears a second time with a corrupted
+  value (value-selectivity, {eq}`eq-ch5-value`); metric: squared error.
 * :func:`synthetic_stories` and :class:`LMWindows` — a small generated "story" language whose names must be
   copied from earlier in the text (a tiny passkey test inside ordinary language modelling). Nothing is
-  downloaded: the corpus is generated from a seed in well under a second.
+  downloaded: the corpus is generated from a seed in well under a second. Metrics:
+  :func:`iclcore.tasks.recall.lm_loss` and :func:`iclcore.tasks.recall.token_accuracy` (name copying, on the
+  targets of :meth:`LMWindows.held_out` with ``copy_only=True``).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import numpy as np
 import torch
 
 from iclcore import validate
+from iclcore.tasks.recall import IGNORE
 
 # ----------------------------------------------------------------------------------------------------------
 # Query-selectivity: spiky transitions
@@ -31,7 +37,7 @@ def _softplus_inv(y: np.ndarray) -> np.ndarray:
 
 @dataclass
 class SpikyTransitions:
-    """Target attention rows ``P*(j | i) = softmax_j(beta_i x_i^T M x_j)`` (Book eq. 5.5).
+    """Target attention rows ``P*(j | i) = softmax_j(beta_i x_i^T M x_j)`` ({eq}`eq-ch5-spiky`).
 
     ``X`` (K, d) unit token embeddings, ``M`` (d, d), ``beta`` (K,) per-query inverse temperatures with
     ``beta_i = softplus(a^T x_i + b)`` (so SSA with ``tau = softplus`` represents P* exactly), ``P`` (K, K).
@@ -47,12 +53,22 @@ class SpikyTransitions:
 
     def kl_rows(self, log_P_hat: torch.Tensor) -> torch.Tensor:
         """Row-averaged ``KL(P* || P_hat)`` in nats, from log-probabilities (K, K) (or (E, K, K) -> (E,))."""
-        return (self.P * (self.P.log() - log_P_hat)).sum(-1).mean(-1)
+        return row_kl(log_P_hat, self.P)
+
+
+def row_kl(log_P_hat: torch.Tensor, P: torch.Tensor) -> torch.Tensor:
+    """The metric of the query-selectivity task: row-averaged ``KL(P || P_hat)`` in nats, one value per member.
+
+    ``log_P_hat`` (E, K, K) log-probabilities (or (K, K): a scalar), ``P`` target rows (K, K) or (E, K, K).
+    """
+    if log_P_hat.shape[-2:] != P.shape[-2:]:
+        raise ValueError(f"log_P_hat must end in the shape of P {tuple(P.shape[-2:])}, got {tuple(log_P_hat.shape)}")
+    return (P * (P.log() - log_P_hat)).sum(-1).mean(-1)
 
 
 def spiky_transitions(K: int = 16, d: int = 4, beta_range: tuple[float, float] = (0.5, 8.0),
                       seed: int = 0) -> SpikyTransitions:
-    """Sample the query-selectivity task (the book's design; Book eq. 5.5).
+    """Sample the query-selectivity task (the book's design; {eq}`eq-ch5-spiky`).
 
     K random unit embeddings in R^d (d < K, so a single bilinear form cannot give every query its own
     sharpness), a Gaussian ``M`` with unit-variance entries, and per-query inverse temperatures spread over
@@ -85,7 +101,7 @@ def spiky_transitions(K: int = 16, d: int = 4, beta_range: tuple[float, float] =
 # Needle retrieval
 
 class NeedleRetrieval:
-    """Needle-in-a-haystack retrieval with a variable context length (Book eq. 5.6).
+    """Needle-in-a-haystack retrieval with a variable context length ({eq}`eq-ch5-needle`).
 
     A prompt holds n context tokens ``[x_j; y_j]`` (keys ``x_j`` uniform on the unit sphere of R^d, values
     ``y_j ~ N(0, 1)``) and a query token ``[x_q; 0]`` with ``x_q = x_t + noise * g`` for one target position
@@ -124,6 +140,52 @@ class NeedleRetrieval:
     def __call__(self, batch_size: int, generator: torch.Generator):
         Z, y, _ = self.sample(batch_size, generator)
         return Z, y
+
+
+class DecoyRetrieval:
+    """Needle retrieval with a decoy: the needle's key appears twice, once with a corrupted value
+    (value-selectivity, {eq}`eq-ch5-value`; the book's design).
+
+    A prompt holds n context tokens ``[x_j; f_j; y_j]`` and a query ``[x_q; 0; 0]``: keys ``x_j`` uniform on the
+    unit sphere of R^d, values ``y_j ~ N(0, 1)``, and flag ``f_j = 0``, except for one **decoy** token that
+    repeats the needle's key exactly, carries the flag ``f = 1`` and a value ``decoy_scale * N(0, 1)``
+    unrelated to the target. The query is ``x_q = x_t + noise * g`` and the target is the needle's value ``y_t``.
+    Needle and decoy have the same key, so no attention pattern can tell them apart; only something that reads
+    the flag of each *value* can.
+
+    ``n`` >= 2 (an int or a ``(low, high)`` range as in :class:`NeedleRetrieval`).
+    ``__call__(batch_size, generator) -> (Z (B, n+1, d+2), y (B,))``.
+    """
+
+    def __init__(self, d: int = 16, n: int | tuple[int, int] = 32, noise: float = 0.1, decoy_scale: float = 2.0,
+                 dtype: torch.dtype = torch.float32):
+        self.d = validate.positive_int("d", d)
+        if isinstance(n, tuple):
+            lo = validate.int_in_range("n[0]", n[0], 2, 1 << 20)
+            self.n_range = (lo, validate.int_in_range("n[1]", n[1], lo, 1 << 20))
+        else:
+            self.n_range = (validate.int_in_range("n", n, 2, 1 << 20),) * 2
+        self.noise = validate.nonnegative("noise", noise)
+        self.decoy_scale = validate.nonnegative("decoy_scale", decoy_scale)
+        self.dtype = dtype
+
+    def __call__(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        B = validate.positive_int("batch_size", batch_size)
+        lo, hi = self.n_range
+        n = lo if lo == hi else int(torch.randint(lo, hi + 1, (1,), generator=generator))
+        x = torch.randn(B, n, self.d, generator=generator, dtype=self.dtype)
+        x = x / x.norm(dim=-1, keepdim=True)
+        y = torch.randn(B, n, generator=generator, dtype=self.dtype)
+        pair = torch.rand(B, n, generator=generator).argsort(dim=-1)[:, :2]       # needle, decoy positions
+        rows, t, c = torch.arange(B), pair[:, 0], pair[:, 1]
+        x[rows, c] = x[rows, t]
+        y[rows, c] = self.decoy_scale * torch.randn(B, generator=generator, dtype=self.dtype)
+        flag = torch.zeros(B, n, 1, dtype=self.dtype)
+        flag[rows, c] = 1.0
+        xq = x[rows, t] + self.noise * torch.randn(B, self.d, generator=generator, dtype=self.dtype)
+        Z = torch.cat([torch.cat([x, flag, y[..., None]], -1),
+                       torch.cat([xq, xq.new_zeros(B, 2)], -1)[:, None]], dim=1)
+        return Z, y[rows, t]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -235,7 +297,8 @@ class LMWindows:
     """Random windows of a token stream for next-token training: ``(idx (B, T), targets (B, T))``.
 
     ``__call__(batch_size, generator)`` draws window starts uniformly; :meth:`windows` gives fixed windows
-    (evaluation). :meth:`copy_positions` marks the targets that are names to copy from *inside* the window.
+    and :meth:`held_out` evenly spaced ones (evaluation). :meth:`copy_positions` marks the targets that are
+    names to copy from *inside* the window.
     """
 
     def __init__(self, corpus: StoryCorpus, T: int):
@@ -254,6 +317,19 @@ class LMWindows:
         """Boolean (B, T): the target at position t is a name whose previous mention lies inside the window."""
         dist = self._copy[starts[:, None] + torch.arange(1, self.T + 1)]
         return (dist > 0) & (dist <= torch.arange(1, self.T + 1))
+
+    def held_out(self, n_windows: int = 256, copy_only: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n_windows`` evenly spaced windows ``(idx, targets)``, a fixed pair for :func:`iclcore.evaluate.evaluate`.
+
+        ``copy_only=True`` sets every target that is not a name to copy from inside the window to
+        :data:`iclcore.tasks.recall.IGNORE`, so :func:`iclcore.tasks.recall.token_accuracy` measures name copying.
+        """
+        n = validate.int_in_range("n_windows", n_windows, 1, len(self._tokens) - self.T - 1)
+        starts = torch.linspace(0, len(self._tokens) - self.T - 2, n).long()
+        idx, targets = self.windows(starts)
+        if copy_only:
+            targets = targets.masked_fill(~self.copy_positions(starts), IGNORE)
+        return idx, targets
 
     def __call__(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         B = validate.positive_int("batch_size", batch_size)

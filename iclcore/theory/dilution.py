@@ -1,22 +1,22 @@
-"""Attention dilution in closed form (Zhang et al., NeurIPS 2024; Book eq. 5.2-5.4).
+"""Attention dilution in closed form (Zhang et al., NeurIPS 2024; {eq}`eq-ch5-dilution` to {eq}`eq-ch5-random`).
 
 One target key has logit gap ``delta`` over ``n - 1`` distractor keys; the softmax runs at inverse
 temperature ``tau`` (the logits are multiplied by tau). The attention mass on the target is
 
-    a_target(n) = 1 / (1 + (n - 1) exp(-tau * delta)).                                  (Book eq. 5.2)
+    a_target(n) = 1 / (1 + (n - 1) exp(-tau * delta)).                           ({eq}`eq-ch5-dilution`)
 
 With a fixed tau, a_target -> 0 as n grows (dilution). Log-length scaling ``tau = 1 + c log n`` gives
 (n - 1) exp(-tau delta) = (n - 1) n^(-c delta) e^(-delta): the mass stays bounded away from 0 when
-c * delta >= 1 and tends to 1 when c * delta > 1 (Book eq. 5.3).
+c * delta >= 1 and tends to 1 when c * delta > 1 ({eq}`eq-ch5-logscale`).
 
-Random distractors (Book eq. 5.4). If the query's untempered logit on a key x is ``w^T x`` and the distractor
+Random distractors ({eq}`eq-ch5-random`). If the query's untempered logit on a key x is ``w^T x`` and the distractor
 keys are uniform on the unit sphere of R^d, each distractor contributes on average
 ``E exp(tau w^T x) = M_d(tau ||w||)`` with the spherical moment generating function
 
     M_d(kappa) = Gamma(d/2) (2 / kappa)^(d/2 - 1) I_{d/2 - 1}(kappa)        (the von Mises-Fisher normaliser),
 
-so eq. 5.2 holds with the **effective gap** ``delta_eff = s_target - log M_d(tau ||w||) / tau``. Replacing the
-distractor sum by its mean is exact as n grows (the sum concentrates) and a mild approximation at small n.
+so the dilution formula holds with the **effective gap** ``delta_eff = s_target - log M_d(tau ||w||) / tau``.
+Replacing the distractor sum by its mean is exact as n grows (the sum concentrates) and a mild approximation at small n.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from scipy.special import gammaln, ive
 
 
 def dilution_mass(n, delta, tau=1.0) -> np.ndarray:
-    """Attention mass on the target key among ``n`` keys with ``n - 1`` equal distractors (Book eq. 5.2).
+    """Attention mass on the target key among ``n`` keys with ``n - 1`` equal distractors ({eq}`eq-ch5-dilution`).
 
     Parameters
     ----------
@@ -52,7 +52,8 @@ def dilution_mass(n, delta, tau=1.0) -> np.ndarray:
 
 
 def log_scaled_tau(n, slope: float, base: float = 1.0) -> np.ndarray:
-    """Log-length scaling of the inverse temperature, ``tau(n) = base * (1 + slope * log n)`` (Book eq. 5.3)."""
+    """Log-length scaling of the inverse temperature, ``tau(n) = base * (1 + slope * log n)``
+    ({eq}`eq-ch5-logscale`)."""
     if not np.isfinite(slope) or slope < 0:
         raise ValueError(f"slope must be a finite number >= 0, got {slope!r}")
     if not np.isfinite(base) or base <= 0:
@@ -64,7 +65,7 @@ def log_scaled_tau(n, slope: float, base: float = 1.0) -> np.ndarray:
 
 
 def sphere_log_mgf(kappa, d: int) -> np.ndarray:
-    """``log E exp(kappa u^T x)`` for x uniform on the unit sphere of R^d and a unit vector u (Book eq. 5.4).
+    """``log E exp(kappa u^T x)`` for x uniform on the unit sphere of R^d and a unit vector u ({eq}`eq-ch5-random`).
 
     Equals ``log[Gamma(d/2) (2/kappa)^(d/2-1) I_{d/2-1}(kappa)]`` (computed with the scaled Bessel function
     ``ive`` so that large kappa does not overflow); 0 at kappa = 0.
@@ -84,7 +85,7 @@ def random_key_mass(n, target_logit, kappa, d: int, tau=1.0) -> np.ndarray:
     """Attention mass on the target among ``n`` keys whose ``n - 1`` distractors are uniform on the sphere.
 
     ``target_logit`` is the query's untempered logit on the target, ``kappa = ||w||`` the norm of the query's
-    logit vector (logit on key x = w^T x), ``tau`` the inverse temperature. Book eq. 5.4:
+    logit vector (logit on key x = w^T x), ``tau`` the inverse temperature. {eq}`eq-ch5-random`:
     ``dilution_mass(n, target_logit - sphere_log_mgf(tau * kappa, d) / tau, tau)``.
     """
     tau = np.asarray(tau, dtype=np.float64)

@@ -1,8 +1,9 @@
+import math
+
 import pytest
 import torch
 
-from iclcore.tasks import make_generator
-from iclcore.tasks.recall import IGNORE, AssociativeRecall, Copying
+from iclcore.tasks import IGNORE, AssociativeRecall, Copying, SelectiveCopying, lm_loss, make_generator, token_accuracy
 
 
 def test_associative_recall_layout_and_answers():
@@ -54,17 +55,42 @@ def test_same_seed_same_prompts_and_uniform_queries():
     assert (tokens[:, -1] == tokens[:, 0]).float().mean().item() == pytest.approx(0.25, abs=0.015)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(n_pairs=0), "n_pairs"), (dict(n_pairs=9, n_keys=8), "n_pairs"), (dict(n_pairs=4, n_queries=5), "n_queries"),
-    (dict(n_pairs=4, ngram=0), "ngram"), (dict(n_pairs=20, n_keys=4, ngram=2), "n_pairs"),
-])
-def test_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        AssociativeRecall(**kwargs)
+def test_selective_copying_layout_gaps_and_answers():
+    task = SelectiveCopying(length=6, n_tokens=10)
+    tokens, targets = task(64, make_generator(5))
+    assert tokens.shape == targets.shape == (64, task.seq_len) == (64, 4 * 6 + 1)
+    assert task.vocab_size == 12 and torch.all(tokens[:, 0] == 11) and torch.all(tokens[:, 19] == 11)
+    region = tokens[:, 1:19]
+    for b in range(64):
+        data_pos = torch.nonzero(region[b] != task.noise).flatten()
+        data = region[b, data_pos]
+        assert len(data) == 6 and len(set(data.tolist())) == 6 and torch.all(data < 10)
+        gaps = torch.diff(torch.cat([torch.tensor([-1]), data_pos])) - 1           # noise before each x_j
+        assert gaps.min() >= 0 and gaps.max() <= SelectiveCopying.MAX_GAP
+        torch.testing.assert_close(targets[b, 19:], data)                          # x_1 .. x_n, in order
+        torch.testing.assert_close(tokens[b, 20:], data[:-1])                      # the copy so far
+    assert torch.all(targets[:, :19] == IGNORE)
+    gaps_seen = torch.stack([torch.diff(torch.cat([torch.tensor([-1]), torch.nonzero(r != 10).flatten()])) - 1
+                             for r in region])
+    assert {0, 1, 2} == set(gaps_seen.unique().tolist())                          # every gap occurs
 
 
-def test_copying_bad_arguments():
-    with pytest.raises(ValueError, match="length"):
-        Copying(length=11, n_tokens=10)
-    with pytest.raises(ValueError, match="batch_size"):
-        Copying(3)(0, make_generator(0))
+def test_lm_loss_is_cross_entropy_over_the_scored_positions():
+    g = make_generator(0)
+    logits = torch.randn(2, 5, 7, generator=g)
+    targets = torch.randint(0, 7, (2, 5), generator=g)
+    ref = torch.nn.functional.cross_entropy(logits.reshape(-1, 7), targets.reshape(-1))
+    torch.testing.assert_close(lm_loss(logits, targets), ref.reshape(1))
+    targets[:, :3] = IGNORE
+    ref = torch.nn.functional.cross_entropy(logits[:, 3:].reshape(-1, 7), targets[:, 3:].reshape(-1))
+    torch.testing.assert_close(lm_loss(logits, targets), ref.reshape(1))
+    both = lm_loss(torch.stack([logits, torch.zeros_like(logits)]), targets)       # an ensemble of two
+    torch.testing.assert_close(both, torch.stack([ref, torch.tensor(math.log(7.0))]))
+
+
+def test_token_accuracy_counts_only_the_scored_positions():
+    targets = torch.tensor([[IGNORE, 2, 0], [1, IGNORE, IGNORE]])
+    logits = torch.nn.functional.one_hot(torch.tensor([[2, 2, 1], [1, 0, 0]]), 3).float()   # right, wrong, right
+    assert token_accuracy(logits, targets).tolist() == [2 / 3]
+    wrong = torch.nn.functional.one_hot(torch.tensor([[0, 0, 2], [0, 1, 1]]), 3).float()
+    assert token_accuracy(torch.stack([logits, wrong]), targets).tolist() == [2 / 3, 0.0]

@@ -2,7 +2,16 @@ import numpy as np
 import pytest
 import torch
 
-from iclcore.tasks import LMWindows, NeedleRetrieval, make_generator, spiky_transitions, synthetic_stories
+from iclcore.tasks import (
+    IGNORE,
+    LMWindows,
+    NeedleRetrieval,
+    make_generator,
+    row_kl,
+    spiky_transitions,
+    synthetic_stories,
+)
+from iclcore.tasks.sequences import DecoyRetrieval
 
 
 def test_spiky_transitions_shapes_range_and_realisability():
@@ -66,17 +75,41 @@ def test_lm_windows():
             assert p - dist[p] >= s and tok[p - dist[p]] == y[b, t]     # source inside the window
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: spiky_transitions(K=0), "K must be"),
-    (lambda: spiky_transitions(beta_range=(2.0, 1.0)), "increasing"),
-    (lambda: spiky_transitions(beta_range=(0.0, 1.0)), r"beta_range\[0\] must be"),
-    (lambda: NeedleRetrieval(d=0), "d must be"),
-    (lambda: NeedleRetrieval(n=(9, 5)), r"n\[1\] must be in"),
-    (lambda: NeedleRetrieval(noise=-1.0), "noise must be"),
-    (lambda: synthetic_stories(0), "n_tokens must be"),
-    (lambda: synthetic_stories(10, n_filler=(3, 1)), r"n_filler\[1\] must be"),
-    (lambda: LMWindows(synthetic_stories(100), T=10_000), "T must be in"),
-])
-def test_bad_input_raises(call, match):
-    with pytest.raises(ValueError, match=match):
-        call()
+def test_row_kl_known_values_and_members():
+    P = torch.tensor([[0.5, 0.5], [0.9, 0.1]], dtype=torch.float64)
+    uniform = torch.full((2, 2), 0.5, dtype=torch.float64).log()
+    expected = (0.0 + (0.9 * np.log(0.9 / 0.5) + 0.1 * np.log(0.1 / 0.5))) / 2
+    assert row_kl(uniform, P).item() == pytest.approx(expected)
+    assert row_kl(torch.stack([P.log(), uniform]), P).tolist() == pytest.approx([0.0, expected])
+
+
+def test_lm_held_out_windows_are_evenly_spaced_and_copy_only_keeps_the_names():
+    corpus = synthetic_stories(4000, seed=3)
+    w = LMWindows(corpus, T=16)
+    idx, targets = w.held_out(5)
+    starts = torch.linspace(0, len(corpus.tokens) - 16 - 2, 5).long()
+    ref_idx, ref_targets = w.windows(starts)
+    torch.testing.assert_close(idx, ref_idx)
+    torch.testing.assert_close(targets, ref_targets)
+    _, copy = w.held_out(5, copy_only=True)
+    keep = w.copy_positions(starts)
+    torch.testing.assert_close(copy[keep], targets[keep])
+    assert torch.all(copy[~keep] == IGNORE) and keep.any()
+
+
+def test_decoy_retrieval_repeats_the_needle_key_on_a_flagged_token():
+    task = DecoyRetrieval(d=6, n=(5, 9), noise=0.0, decoy_scale=3.0)
+    Z, y = task(200, make_generator(4))
+    n = Z.shape[1] - 1
+    assert 5 <= n <= 9 and Z.shape == (200, n + 1, 8)
+    flag, keys, values = Z[:, :-1, -2], Z[:, :-1, :-2], Z[:, :-1, -1]
+    assert torch.all(flag.sum(-1) == 1) and torch.all(Z[:, -1, -2:] == 0)
+    decoy = flag.argmax(-1)
+    rows = torch.arange(200)
+    same_key = (keys == keys[rows, decoy][:, None]).all(-1)                      # tokens with the decoy's key
+    assert torch.all(same_key.sum(-1) == 2)                                      # the decoy and the needle
+    needle = (same_key & (flag == 0)).float().argmax(-1)
+    torch.testing.assert_close(values[rows, needle], y)                          # the target is the needle's value
+    torch.testing.assert_close(Z[:, -1, :-2], keys[rows, needle])               # noise 0: the query is the key
+    assert values[rows, decoy].std().item() == pytest.approx(3.0, rel=0.2)       # corrupted values, std 3
+    assert abs(np.corrcoef(values[rows, decoy].numpy(), y.numpy())[0, 1]) < 0.2   # unrelated to the answer
