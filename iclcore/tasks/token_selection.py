@@ -7,10 +7,13 @@ Each *instance* is a small classification data set of n sequences with T tokens 
 and, for the cross-attention model of "Transformers as SVMs", one query token per sequence z_i ~ N(0, I_d)/||.||
 (or ``z_i = x_{i1}`` for self-attention). The **token score** of token t in sequence i is
 
-    gamma_{it} = Y_i * x_{it}^T v                                                (Book eq. 3.2)
+    gamma_{it} = Y_i * x_{it}^T v                                                ({eq}`eq-ch3-gamma`)
 
 and the *globally optimal* token of sequence i is ``argmax_t gamma_{it}``. All arrays carry a leading
 **instance** dimension E, so many random instances are drawn (and later trained) at once.
+
+The metric that goes with the task is :func:`classification_loss`, ``mean_i l(Y_i f_i)`` for a decreasing
+loss l, one value per ensemble member (the ``loss=`` of :func:`iclcore.train.fit`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 from iclcore import validate
 from iclcore.tasks.base import make_generator
@@ -48,7 +52,7 @@ class TokenSelectionData:
 
     @property
     def gamma(self) -> torch.Tensor:
-        """Token scores ``gamma_{it} = Y_i x_{it}^T v`` (eq. 3.2), shape (E, n, T)."""
+        """Token scores ``gamma_{it} = Y_i x_{it}^T v`` ({eq}`eq-ch3-gamma`), shape (E, n, T)."""
         return self.Y[..., None] * torch.einsum("entd,ed->ent", self.X, self.v)
 
     @property
@@ -60,6 +64,15 @@ class TokenSelectionData:
         """Instance ``e`` alone, keeping a leading dimension of size 1."""
         validate.int_in_range("e", e, 0, self.X.shape[0] - 1)
         return TokenSelectionData(self.X[e:e + 1], self.Y[e:e + 1], self.v[e:e + 1], self.z[e:e + 1])
+
+    def repeat(self, k: int) -> TokenSelectionData:
+        """Every instance ``k`` times in a row, shape (E k, ...): member ``(e, j)`` sits at ``e * k + j``, so
+        ``array.reshape(E, k, ...)`` of anything computed per member gives the (instance, copy) grid.
+
+        The one way to train k copies of a model (k starts, k losses, ...) on each instance in one batch.
+        """
+        k = validate.positive_int("k", k)
+        return TokenSelectionData(*(t.repeat_interleave(k, dim=0) for t in (self.X, self.Y, self.v, self.z)))
 
 
 def _unit(t: torch.Tensor) -> torch.Tensor:
@@ -98,11 +111,30 @@ def token_selection(n: int, T: int, d: int, n_instances: int = 1, seed: int = 0,
     return TokenSelectionData(X, Y, v, z)
 
 
-def repeat_instances(data: TokenSelectionData, k: int) -> TokenSelectionData:
-    """Each instance repeated ``k`` times in a row (member ``e * k + j`` is copy j of instance e).
+LOSSES = ("logistic", "exponential", "correlation")
 
-    Used to train k models (e.g. k initialisations) on the same instance in one batched run.
+
+def classification_loss(pred: torch.Tensor, Y: torch.Tensor, loss: str | list[str] = "logistic") -> torch.Tensor:
+    """Mean over sequences of ``l(Y_i f_i)`` for each member: pred (..., E, n), Y (E, n) -> (..., E).
+
+    ``logistic``: log(1 + e^{-u}); ``exponential``: e^{-u}; ``correlation``: -u (all strictly decreasing).
+    A list of E names gives each member its own loss (to compare losses in one batched run).
     """
-    k = validate.positive_int("k", k)
-    return TokenSelectionData(*(t.repeat_interleave(k, dim=0) for t in (data.X, data.Y, data.v, data.z)))
+    if not isinstance(loss, str):
+        if len(loss) != pred.shape[-2]:
+            raise ValueError(f"loss: a list of losses needs one name per member ({pred.shape[-2]}), got {len(loss)}")
+        per_loss = {name: classification_loss(pred, Y, name) for name in set(loss)}
+        return torch.stack([per_loss[name][..., e] for e, name in enumerate(loss)], dim=-1)
+    u = Y * pred
+    if loss == "logistic":
+        return F.softplus(-u).mean(-1)
+    if loss == "exponential":
+        return torch.exp(-u).mean(-1)
+    if loss == "correlation":
+        return (-u).mean(-1)
+    raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
 
+
+def classification_accuracy(pred: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+    """Share of sequences with ``Y_i f_i > 0`` for each member: pred (..., E, n), Y (E, n) -> (..., E)."""
+    return ((Y * pred) > 0).to(pred.dtype).mean(-1)

@@ -5,11 +5,13 @@ each selected token from the other tokens of its own sequence with margin 1 and 
 
 * prompt model (``query=None``): variable p in R^d, keys k_{it} (rows of X_i; pass ``X_i W`` for W != I),
 
-      p^mm = argmin ||p||_2   s.t.  (k_{i alpha_i} - k_{it})^T p >= 1   for all i, t != alpha_i   (Book eq. 3.3)
+      p^mm = argmin ||p||_2   s.t.  (k_{i alpha_i} - k_{it})^T p >= 1   for all i, t != alpha_i
+      ({eq}`eq-ch3-svm`)
 
 * query model (``query=z``, shape (n, d)): variable W in R^{d x d},
 
-      W^mm = argmin ||W||     s.t.  (x_{i alpha_i} - x_{it})^T W z_i >= 1  for all i, t != alpha_i  (Book eq. 4.2)
+      W^mm = argmin ||W||     s.t.  (x_{i alpha_i} - x_{it})^T W z_i >= 1  for all i, t != alpha_i
+      ({eq}`eq-ch4-svm`)
 
   with ||.|| the Frobenius norm (``norm="fro"``, the bias of training W) or the nuclear norm
   (``norm="nuc"``, the bias of training the factors K, Q with W = K Q^T).
@@ -19,6 +21,11 @@ et al. 2023a uses margin 1 for sequences whose selected token is a support vecto
 
 A selected token is **locally optimal** when it beats, in token score gamma, every token whose constraint is
 active at the solution (its "SVM neighbours"); it is **globally optimal** when it is ``argmax_t gamma_{it}``.
+
+**Speed.** Each problem shape (rows, variables, norm) is compiled by cvxpy once, with the constraint data as
+``cvxpy.Parameter`` s, and re-solved for every instance; Clarabel runs on one thread (the book's problems are
+small, and the machine's cores are better spent on parallel notebooks). The first instance of a shape gives
+exactly the solution of a freshly built problem; later ones agree to the solver's accuracy (~1e-5 in W).
 """
 
 from __future__ import annotations
@@ -30,6 +37,23 @@ from iclcore import validate
 
 DEFAULT_SOLVER = "CLARABEL"
 """Interior-point solver shipped with cvxpy: accurate enough to count ranks (SCS is not)."""
+
+_PROGRAMS: dict = {}
+
+
+def _solve_options(solver: str) -> dict:
+    return {"max_threads": 1} if solver == "CLARABEL" else {}
+
+
+def _program(rows: int, dim: int, d: int, norm: str):
+    """The compiled problem ``min norm(w) s.t. A w >= m`` for A of shape (rows, dim), cached by shape."""
+    key = (rows, dim, d, norm)
+    if key not in _PROGRAMS:
+        A, m, w = cp.Parameter((rows, dim)), cp.Parameter(rows), cp.Variable(dim)
+        objective = 0.5 * cp.sum_squares(w) if norm == "fro" else cp.normNuc(cp.reshape(w, (d, d), order="C"))
+        constraint = A @ w >= m
+        _PROGRAMS[key] = (cp.Problem(cp.Minimize(objective), [constraint]), A, m, w, constraint)
+    return _PROGRAMS[key]
 
 
 class InfeasibleSVMError(ValueError):
@@ -80,7 +104,7 @@ def constraint_matrix(X, selected, query=None) -> tuple[np.ndarray, np.ndarray, 
 
 def solve_attention_svm(X, selected, query=None, norm: str = "fro", margins=None, return_duals: bool = False,
                         solver: str = DEFAULT_SOLVER):
-    """Solve the att-SVM (eq. 3.3 with ``query=None``, eq. 4.2 with a query) for one instance.
+    """Solve the att-SVM ({eq}`eq-ch3-svm` with ``query=None``, {eq}`eq-ch4-svm` with a query) for one instance.
 
     Parameters
     ----------
@@ -103,15 +127,10 @@ def solve_attention_svm(X, selected, query=None, norm: str = "fro", margins=None
     X, sel, Z, m = _check_inputs(X, selected, query, margins)
     n, T, d = X.shape
     A, rows_i, rows_t = constraint_matrix(X, sel, Z)
-    w = cp.Variable(A.shape[1])
-    if norm == "fro":
-        objective = 0.5 * cp.sum_squares(w)
-    else:
-        objective = cp.normNuc(cp.reshape(w, (d, d), order="C"))
-    constraint = A @ w >= m[rows_i]
-    problem = cp.Problem(cp.Minimize(objective), [constraint])
+    problem, A_par, m_par, w, constraint = _program(A.shape[0], A.shape[1], d, norm)
+    A_par.value, m_par.value = A, m[rows_i]
     try:
-        problem.solve(solver=solver)
+        problem.solve(solver=solver, **_solve_options(solver))
     except cp.error.SolverError as e:  # pragma: no cover - solver failures are rare at these sizes
         raise InfeasibleSVMError(f"the att-SVM solver failed: {e}") from e
     if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
@@ -194,7 +213,7 @@ def solve_value_svm(features, labels, solver: str = DEFAULT_SOLVER) -> np.ndarra
         raise ValueError(f"labels must be ±1 of shape ({F.shape[0]},)")
     v = cp.Variable(F.shape[1])
     problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(v)), [cp.multiply(y, F @ v) >= 1])
-    problem.solve(solver=solver)
+    problem.solve(solver=solver, **_solve_options(solver))
     if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
         raise InfeasibleSVMError(f"the value SVM is {problem.status}")
     return np.asarray(v.value)
@@ -219,3 +238,72 @@ def effective_rank(W, rtol: float = 1e-6) -> np.ndarray:
     validate.positive("rtol", rtol)
     s = np.linalg.svd(W, compute_uv=False)
     return (s > rtol * s[..., :1]).sum(-1)
+
+
+def solve_svm_equivalent(X, probs, query, W, threshold: float = 1e-3, norm: str = "fro",
+                         solver: str = DEFAULT_SOLVER) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The SVM-equivalent ``W^SVMeq = W^fin + R W^dir`` of a trained query model ({eq}`eq-ch4-svmeq`).
+
+    When the attention keeps several tokens of a sequence (a nonlinear head can prefer a mixture), the
+    *selected set* of sequence i is ``O_i = {t : probs_it >= threshold}``, and W splits into
+
+    * ``W^dir`` = argmin ||W|| s.t. ``(x_it - x_iu)^T W z_i = 0`` for t, u in O_i and ``>= 1`` for t in O_i,
+      u not in O_i -- the max-margin direction that separates every selected set from the rest of its
+      sequence without changing the scores inside it;
+    * ``W^fin`` = argmin ||W|| s.t. ``(x_iu - x_it)^T W z_i = log(probs_iu / probs_it)`` for t, u in O_i -- the
+      finite part that reproduces the attention weights inside each selected set (0 when every O_i is one
+      token);
+    * ``R`` = argmin_R ||W^fin + R W^dir - W||_F, fitted to the trained ``W``.
+
+    ``X`` (n, T, d), ``probs`` (n, T) the attention map of the trained model, ``query`` (n, d), ``W`` (d, d).
+    Returns ``(W_dir, W_eq, selected)`` with ``selected`` the boolean (n, T) sets O_i. Raises
+    :class:`InfeasibleSVMError` when no direction separates the selected sets.
+    """
+    if norm not in ("fro", "nuc"):
+        raise ValueError(f"norm must be 'fro' or 'nuc', got {norm!r}")
+    validate.in_interval("threshold", threshold, 0.0, 1.0)
+    X = _as_array(X, "X", 3)
+    n, T, d = X.shape
+    P = _as_array(probs, "probs", 2)
+    if P.shape != (n, T) or np.any(P < 0):
+        raise ValueError(f"probs must be a non-negative (n, T) = ({n}, {T}) array, got shape {P.shape}")
+    Z = _as_array(query, "query", 2)
+    if Z.shape != (n, d):
+        raise ValueError(f"query must have shape ({n}, {d}), got {Z.shape}")
+    W = _as_array(W, "W", 2)
+    if W.shape != (d, d):
+        raise ValueError(f"W must have shape ({d}, {d}), got {W.shape}")
+    selected = P >= threshold
+    if not selected.any(axis=1).all():
+        raise ValueError(f"threshold: every sequence needs at least one token with probability >= {threshold}")
+    inside, log_ratio, across = [], [], []
+    for i in range(n):
+        for t in range(T):
+            for u in range(T):
+                row = np.outer(X[i, t] - X[i, u], Z[i]).ravel()
+                if selected[i, t] and selected[i, u] and t < u:
+                    inside.append(-row)                                   # (x_u - x_t)^T W z
+                    log_ratio.append(np.log(P[i, u] / P[i, t]))
+                elif selected[i, t] and not selected[i, u]:
+                    across.append(row)
+
+    def norm_of(w):
+        return 0.5 * cp.sum_squares(w) if norm == "fro" else cp.normNuc(cp.reshape(w, (d, d), order="C"))
+
+    w_dir = cp.Variable(d * d)
+    constraints = [np.array(across) @ w_dir >= 1] if across else []
+    if inside:
+        constraints.append(np.array(inside) @ w_dir == 0)
+    problem = cp.Problem(cp.Minimize(norm_of(w_dir)), constraints)
+    problem.solve(solver=solver, **_solve_options(solver))
+    if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+        raise InfeasibleSVMError(f"the SVM-equivalent direction problem is {problem.status}")
+    W_dir = np.asarray(w_dir.value).reshape(d, d)
+    W_fin = np.zeros((d, d))
+    if inside:
+        w_fin = cp.Variable(d * d)
+        cp.Problem(cp.Minimize(norm_of(w_fin)), [np.array(inside) @ w_fin == np.array(log_ratio)]).solve(
+            solver=solver, **_solve_options(solver))
+        W_fin = np.asarray(w_fin.value).reshape(d, d)
+    R = float(np.sum((W - W_fin) * W_dir) / np.sum(W_dir * W_dir))
+    return W_dir, W_fin + R * W_dir, selected

@@ -1,7 +1,8 @@
+import numpy as np
 import pytest
 import torch
 
-from iclcore.tasks.token_selection import token_selection
+from iclcore.tasks import LOSSES, classification_accuracy, classification_loss, token_selection
 
 
 def test_shapes_norms_and_seed():
@@ -27,17 +28,38 @@ def test_label_balance_monte_carlo():
     assert abs(D.Y.mean().item()) < 0.03  # 10 000 fair coins: std 0.01
 
 
-def test_self_attention_and_instance():
+def test_self_attention_instance_and_repeat():
     D = token_selection(3, 4, 5, n_instances=2, cross=False, seed=1)
     assert torch.equal(D.z, D.X[:, :, 0])
     assert D.instance(1).X.shape == (1, 3, 4, 5)
+    R = D.repeat(3)
+    assert R.shape == (6, 3, 4, 5)
+    grid = R.X.reshape(2, 3, 3, 4, 5)                      # member (e, j) sits at e * 3 + j
+    for j in range(3):
+        assert torch.equal(grid[:, j], D.X)
+    assert torch.equal(R.optimal_tokens.reshape(2, 3, 3)[:, 1], D.optimal_tokens)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"T": 1}, "T must be in"), ({"n": 0}, "n must be"), ({"value_scale": 0.0}, "value_scale"),
-    ({"n_instances": -1}, "n_instances"),
-])
-def test_bad_input(kwargs, message):
-    args = {"n": 3, "T": 4, "d": 2} | kwargs
-    with pytest.raises(ValueError, match=message):
-        token_selection(**args)
+def test_classification_loss_values_and_per_member_losses():
+    pred = torch.tensor([[0.0, 1.0]])
+    Y = torch.tensor([[1.0, -1.0]])
+    assert classification_loss(pred, Y, "correlation").item() == pytest.approx(0.5)
+    assert classification_loss(pred, Y, "exponential").item() == pytest.approx((1 + np.e) / 2)
+    assert classification_loss(pred, Y).item() == pytest.approx((np.log(2) + np.log(1 + np.e)) / 2)
+    preds = torch.tensor([[0.0, 1.0], [2.0, -1.0], [0.5, 0.5]])
+    Ys = torch.tensor([[1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+    mixed = classification_loss(preds, Ys, list(LOSSES))
+    for e, name in enumerate(LOSSES):
+        assert mixed[e].item() == pytest.approx(classification_loss(preds[e:e + 1], Ys[e:e + 1], name).item())
+    # an extra leading axis (an Ensemble of models) broadcasts over the data's member axis
+    assert classification_loss(preds.expand(2, 3, 2), Ys).shape == (2, 3)
+
+
+def test_losses_decrease_in_the_margin_and_accuracy():
+    u = torch.linspace(-3, 3, 13, dtype=torch.float64)[None, :, None]
+    for name in LOSSES:
+        values = torch.stack([classification_loss(u[:, k], torch.ones(1, 1, dtype=torch.float64), name)
+                              for k in range(13)])
+        assert torch.all(values[1:] < values[:-1])
+    assert classification_accuracy(torch.tensor([[0.5, -0.2, 0.1]]), torch.tensor([[1.0, 1.0, -1.0]])).item() == \
+        pytest.approx(1 / 3)

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from iclcore import svm
-from iclcore.tasks.token_selection import token_selection
+from iclcore import theory as svm
+from iclcore.tasks import token_selection
+from iclcore.theory import attention_svm
 
 
 def test_prompt_svm_known_case():
@@ -77,16 +78,49 @@ def test_value_svm_and_cosine_rank():
     assert svm.effective_rank(np.diag([1.0, 1e-9, 0.5])) == 2
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"norm": "l1"}, "norm must be"),
-    ({"norm": "nuc"}, "needs a query"),
-    ({"selected": [0, 5]}, "selected must hold token indices"),
-    ({"selected": [0.0, 1.0]}, "integer array"),
-    ({"query": np.zeros((3, 2))}, "query must have shape"),
-    ({"margins": [-1.0, 1.0]}, "margins must be"),
-])
-def test_bad_input(kwargs, message):
-    X = np.random.default_rng(0).normal(size=(2, 3, 2))
-    args = {"selected": [0, 1]} | kwargs
-    with pytest.raises(ValueError, match=message):
-        svm.solve_attention_svm(X, **args)
+def test_cached_programs_agree_with_a_fresh_problem_and_with_each_other():
+    """Problems of one shape are compiled once; re-solving with new data gives the same solutions."""
+    D = token_selection(4, 5, 3, n_instances=3, seed=4)
+    sel = D.optimal_tokens
+    attention_svm._PROGRAMS.clear()
+    first = [svm.solve_attention_svm(D.X[e], sel[e], D.z[e], norm="nuc") for e in range(3)]
+    again = [svm.solve_attention_svm(D.X[e], sel[e], D.z[e], norm="nuc") for e in (2, 1, 0)][::-1]
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+        assert np.linalg.norm(a, "nuc") == pytest.approx(np.linalg.norm(b, "nuc"), rel=1e-5)
+
+
+def test_other_solver_and_batched_solutions_match_single_ones():
+    D = token_selection(3, 4, 6, n_instances=2, seed=6)
+    sols, ok = svm.solve_attention_svms(D.X, D.optimal_tokens)
+    assert ok.all()
+    for e in range(2):
+        np.testing.assert_allclose(sols[e], svm.solve_attention_svm(D.X[e], D.optimal_tokens[e]), atol=1e-9)
+        np.testing.assert_allclose(svm.solve_attention_svm(D.X[e], D.optimal_tokens[e], solver="SCS"), sols[e],
+                                   atol=1e-3)
+
+
+def test_svm_equivalent_with_one_token_per_sequence_is_the_att_svm():
+    D = token_selection(3, 4, 6, n_instances=1, seed=1)
+    sel = D.optimal_tokens[0]
+    W_mm = svm.solve_attention_svm(D.X[0], sel, D.z[0])
+    probs = np.full((3, 4), 1e-12)
+    probs[np.arange(3), sel.numpy()] = 1.0
+    W_dir, W_eq, kept = svm.solve_svm_equivalent(D.X[0], probs, D.z[0], 7.0 * W_mm)
+    np.testing.assert_allclose(W_dir, W_mm, atol=1e-5)
+    np.testing.assert_allclose(W_eq, 7.0 * W_mm, atol=1e-4)          # W^fin = 0, R fitted to 7
+    assert kept.sum() == 3
+
+
+def test_svm_equivalent_reproduces_the_weights_inside_a_kept_set():
+    """A trained W that keeps tokens {0, 1} of sequence 0 at ratio 1:3 and separates them from the rest."""
+    D = token_selection(2, 4, 6, n_instances=1, seed=3)
+    X, z = D.X[0].numpy(), D.z[0].numpy()
+    probs = np.array([[0.25, 0.75, 1e-9, 1e-9], [1.0, 1e-9, 1e-9, 1e-9]])
+    W_dir, W_eq, kept = svm.solve_svm_equivalent(X, probs, z, np.eye(6))
+    assert kept.tolist() == [[True, True, False, False], [True, False, False, False]]
+    a_dir = np.einsum("itd,dk,ik->it", X, W_dir, z)
+    assert abs(a_dir[0, 1] - a_dir[0, 0]) < 1e-6                        # no change inside the set
+    assert (a_dir[0, :2].min() - a_dir[0, 2:].max()) >= 1 - 1e-6 and (a_dir[1, 0] - a_dir[1, 1:].max()) >= 1 - 1e-6
+    a_eq = np.einsum("itd,dk,ik->it", X, W_eq, z)                     # W_dir adds nothing inside the set,
+    np.testing.assert_allclose(a_eq[0, 1] - a_eq[0, 0], np.log(3.0), atol=1e-6)   # so W_fin fixes the ratio
