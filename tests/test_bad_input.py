@@ -20,7 +20,7 @@ def _cases() -> list:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         for i, (call, args, kwargs, argument) in enumerate(module.CASES):
-            name = getattr(call, "__qualname__", repr(call))
+            name = getattr(call, "__qualname__", type(call).__qualname__)
             rows.append(pytest.param(call, args, kwargs, argument, id=f"{path.stem}-{i}-{name}-{argument}"))
     return rows
 
