@@ -52,30 +52,26 @@ def _adjacency_cases() -> list[Case]:
     return cases
 
 
-def _edges_all_queries(tokens, labels, query, K):
+def _planted_edges(tokens, labels, query, K, *, every_query=False, drop_last=False, count=False):
+    """Plausible wrong adjacencies: ignoring the query, dropping the last token, or counting repeated edges."""
     A = np.zeros((K, K), dtype=np.int64)
     for row, y in zip(tokens, labels, strict=True):
-        for j in set(row.tolist()) - {int(y)}:
-            A[y, j] = 1
+        if every_query or row[-1] == query:
+            for j in set((row[:-1] if drop_last else row).tolist()) - {int(y)}:
+                A[y, j] = A[y, j] + 1 if count else 1
     return A
+
+
+def _edges_all_queries(tokens, labels, query, K):
+    return _planted_edges(tokens, labels, query, K, every_query=True)
 
 
 def _edges_without_last(tokens, labels, query, K):
-    A = np.zeros((K, K), dtype=np.int64)
-    for row, y in zip(tokens, labels, strict=True):
-        if row[-1] == query:
-            for j in set(row[:-1].tolist()) - {int(y)}:
-                A[y, j] = 1
-    return A
+    return _planted_edges(tokens, labels, query, K, drop_last=True)
 
 
 def _edge_counts(tokens, labels, query, K):
-    A = np.zeros((K, K), dtype=np.int64)
-    for row, y in zip(tokens, labels, strict=True):
-        if row[-1] == query:
-            for j in set(row.tolist()) - {int(y)}:
-                A[y, j] += 1
-    return A
+    return _planted_edges(tokens, labels, query, K, count=True)
 
 
 def check_priority_adjacency(fn: Callable, show: bool = True) -> Verdict:

@@ -100,6 +100,22 @@ def spiky_transitions(K: int = 16, d: int = 4, beta_range: tuple[float, float] =
 # ----------------------------------------------------------------------------------------------------------
 # Needle retrieval
 
+def _length_range(n: int | tuple[int, int], low: int) -> tuple[int, int]:
+    """A context length ``n`` >= ``low``, or a ``(low_n, high_n)`` range of them, as a (low, high) pair."""
+    if isinstance(n, tuple):
+        lo = validate.int_in_range("n[0]", n[0], low, 1 << 20)
+        return lo, validate.int_in_range("n[1]", n[1], lo, 1 << 20)
+    return (validate.int_in_range("n", n, low, 1 << 20),) * 2
+
+
+def _keys_and_values(B: int, n_range: tuple[int, int], d: int, dtype: torch.dtype, generator: torch.Generator):
+    """A context length n drawn from ``n_range``, keys uniform on the unit sphere (B, n, d), values N(0, 1) (B, n)."""
+    lo, hi = n_range
+    n = lo if lo == hi else int(torch.randint(lo, hi + 1, (1,), generator=generator))
+    x = torch.randn(B, n, d, generator=generator, dtype=dtype)
+    return n, x / x.norm(dim=-1, keepdim=True), torch.randn(B, n, generator=generator, dtype=dtype)
+
+
 class NeedleRetrieval:
     """Needle-in-a-haystack retrieval with a variable context length ({eq}`eq-ch5-needle`).
 
@@ -114,22 +130,14 @@ class NeedleRetrieval:
     def __init__(self, d: int = 16, n: int | tuple[int, int] = 32, noise: float = 0.1,
                  dtype: torch.dtype = torch.float32):
         self.d = validate.positive_int("d", d)
-        if isinstance(n, tuple):
-            lo = validate.int_in_range("n[0]", n[0], 1, 1 << 20)
-            self.n_range = (lo, validate.int_in_range("n[1]", n[1], lo, 1 << 20))
-        else:
-            self.n_range = (validate.positive_int("n", n),) * 2
+        self.n_range = _length_range(n, low=1)
         self.noise = validate.nonnegative("noise", noise)
         self.dtype = dtype
 
     def sample(self, batch_size: int, generator: torch.Generator):
         """``(Z, y, target_index)``; see the class docstring."""
         B = validate.positive_int("batch_size", batch_size)
-        lo, hi = self.n_range
-        n = lo if lo == hi else int(torch.randint(lo, hi + 1, (1,), generator=generator))
-        x = torch.randn(B, n, self.d, generator=generator, dtype=self.dtype)
-        x = x / x.norm(dim=-1, keepdim=True)
-        y = torch.randn(B, n, generator=generator, dtype=self.dtype)
+        n, x, y = _keys_and_values(B, self.n_range, self.d, self.dtype, generator)
         t = torch.randint(0, n, (B,), generator=generator)
         rows = torch.arange(B)
         xq = x[rows, t] + self.noise * torch.randn(B, self.d, generator=generator, dtype=self.dtype)
@@ -160,22 +168,14 @@ class DecoyRetrieval:
     def __init__(self, d: int = 16, n: int | tuple[int, int] = 32, noise: float = 0.1, decoy_scale: float = 2.0,
                  dtype: torch.dtype = torch.float32):
         self.d = validate.positive_int("d", d)
-        if isinstance(n, tuple):
-            lo = validate.int_in_range("n[0]", n[0], 2, 1 << 20)
-            self.n_range = (lo, validate.int_in_range("n[1]", n[1], lo, 1 << 20))
-        else:
-            self.n_range = (validate.int_in_range("n", n, 2, 1 << 20),) * 2
+        self.n_range = _length_range(n, low=2)
         self.noise = validate.nonnegative("noise", noise)
         self.decoy_scale = validate.nonnegative("decoy_scale", decoy_scale)
         self.dtype = dtype
 
     def __call__(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         B = validate.positive_int("batch_size", batch_size)
-        lo, hi = self.n_range
-        n = lo if lo == hi else int(torch.randint(lo, hi + 1, (1,), generator=generator))
-        x = torch.randn(B, n, self.d, generator=generator, dtype=self.dtype)
-        x = x / x.norm(dim=-1, keepdim=True)
-        y = torch.randn(B, n, generator=generator, dtype=self.dtype)
+        n, x, y = _keys_and_values(B, self.n_range, self.d, self.dtype, generator)
         pair = torch.rand(B, n, generator=generator).argsort(dim=-1)[:, :2]       # needle, decoy positions
         rows, t, c = torch.arange(B), pair[:, 0], pair[:, 1]
         x[rows, c] = x[rows, t]
