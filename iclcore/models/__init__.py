@@ -13,8 +13,39 @@ from iclcore.models.sequence_ops import causal_conv, causal_mask
 __all__ = ["Ensemble", "causal_conv", "causal_mask"]
 
 # --- Part I (chapters 1-2) ---
+from iclcore.models.h3 import H3  # noqa: E402
+from iclcore.models.linear_attention import LinearAttention  # noqa: E402
+from iclcore.models.lora import LoRA, LoRAAttention, mask_factor_rank  # noqa: E402
+from iclcore.models.pgd import PGD, WPGD  # noqa: E402
+
+__all__ += ["H3", "LinearAttention", "LoRA", "LoRAAttention", "PGD", "WPGD", "mask_factor_rank"]
 # --- Part II (chapters 3-4) ---
+from iclcore.models.softmax_attention import PromptAttention, SoftmaxAttention1L, attention_readout  # noqa: E402
+
+__all__ += ["PromptAttention", "SoftmaxAttention1L", "attention_readout"]
 # --- Part III (chapters 5-6) ---
+from iclcore.models.cat import CAT, CATAttention, CausalConv1d, cat_block  # noqa: E402
+from iclcore.models.gpt import TinyGPT  # noqa: E402
+from iclcore.models.selective_attention import (  # noqa: E402
+    BilinearSoftmax,
+    CausalSelfAttention,
+    NeedleAttention,
+    SelectiveAttention,
+)
+
+__all__ += ["BilinearSoftmax", "CAT", "CATAttention", "CausalConv1d", "CausalSelfAttention", "NeedleAttention",
+            "SelectiveAttention", "TinyGPT", "cat_block"]
 # --- autoregressive learning ---
+from iclcore.models.augmented_linear_attention import AugmentedLinearAttention  # noqa: E402
+from iclcore.models.diagonal_positional_attention import DiagonalPositionalAttention  # noqa: E402
+
+__all__ += ["AugmentedLinearAttention", "DiagonalPositionalAttention"]
 # --- Markov chains (CCMC) ---
+from iclcore.models.tied_attention import TiedEmbeddingAttention  # noqa: E402
+
+__all__ += ["TiedEmbeddingAttention"]
 # --- knowledge distillation ---
+# --- next-token mechanics ---
+from iclcore.models.next_token_attention import NextTokenAttention  # noqa: E402
+
+__all__ += ["NextTokenAttention"]

@@ -1,5 +1,6 @@
 """Low-rank tools: a generic LoRA wrapper (Hu et al. 2022), LoRA on linear attention's score matrix, and
-per-member rank masks for ensembles of low-rank attention models (Li, Rawat & Oymak 2024, Sec. 5).
+per-member rank masks for ensembles of low-rank attention models (Li, Rawat & Oymak 2024, Sec. 5;
+{eq}`eq-ch2-rank` and {eq}`eq-ch2-lora`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from iclcore import validate
 from iclcore.models.linear_attention import LinearAttention, ensemble_prompts, preconditioner_from
 
 
-def _ranks(rank: int | Sequence[int], n_models: int, high: int) -> list[int]:
-    ranks = [rank] * n_models if isinstance(rank, int | bool) else list(rank)
-    if len(ranks) != n_models:
-        raise ValueError(f"rank must be an int or a sequence of n_models={n_models} ints, got {rank!r}")
-    return [validate.int_in_range("rank", r, 0, high) for r in ranks]
+def _ranks(rank: int | Sequence[int], n_members: int, high: int, name: str = "rank") -> list[int]:
+    ranks = [rank] * n_members if isinstance(rank, int | bool) else list(rank)
+    if len(ranks) != n_members:
+        raise ValueError(f"{name} must be an int or a sequence of n_members={n_members} ints, got {rank!r}")
+    return [validate.int_in_range(name, r, 0, high) for r in ranks]
 
 
 class LoRA(nn.Module):
@@ -29,24 +30,24 @@ class LoRA(nn.Module):
     rank : the LoRA rank r, or one rank per ensemble member (a sequence of E ints; 0 = no adaptation).
         Members with different ranks share one ``U`` (E, m, r_max), ``V`` (E, k, r_max) whose extra columns
         are masked to zero, so one batched training runs every rank at once.
-    n_models : ensemble size E (default: ``base.shape[0]`` for a 3-d base, else the length of ``rank``).
+    n_members : ensemble size E (default: ``base.shape[0]`` for a 3-d base, else the length of ``rank``).
     init_scale, seed : ``U`` starts at zero (so ``W = W0`` at the start) and ``V ~ N(0, init_scale^2 / k)``.
 
     Calling the module returns ``W`` (E, m, k).
     """
 
-    def __init__(self, base: torch.Tensor, rank: int | Sequence[int], n_models: int | None = None,
+    def __init__(self, base: torch.Tensor, rank: int | Sequence[int], n_members: int | None = None,
                  init_scale: float = 0.3, seed: int = 0):
         super().__init__()
         base = torch.as_tensor(base).detach()
         if base.dim() not in (2, 3):
             raise ValueError(f"base must have shape (m, k) or (E, m, k), got {tuple(base.shape)}")
-        if n_models is None:
-            n_models = base.shape[0] if base.dim() == 3 else (1 if isinstance(rank, int) else len(rank))
-        E = validate.positive_int("n_models", n_models)
+        if n_members is None:
+            n_members = base.shape[0] if base.dim() == 3 else (1 if isinstance(rank, int) else len(rank))
+        E = validate.positive_int("n_members", n_members)
         m, k = base.shape[-2:]
         if base.dim() == 3 and base.shape[0] not in (1, E):
-            raise ValueError(f"base has {base.shape[0]} members but n_models={E}")
+            raise ValueError(f"base has {base.shape[0]} members but n_members={E}")
         validate.positive("init_scale", init_scale)
         self.ranks = _ranks(rank, E, min(m, k))
         r_max = max(max(self.ranks), 1)
@@ -70,7 +71,7 @@ class LoRAAttention(nn.Module):
 
     ``base``: a trained :class:`~iclcore.models.LinearAttention` (one member, or as many as ``rank`` has);
     ``rank``: LoRA rank(s); ``member``: adapt only this member of an ensemble ``base``.
-    Prediction as in linear attention (Book eq. 1.1) with ``A = A0 + U V^T``:
+    Prediction as in linear attention ({eq}`eq-ch1-la`) with ``A = A0 + U V^T``:
 
         y_hat = sum_{i<=n} (z_i^T A z_q) (v^T z_i).
     """
@@ -82,17 +83,17 @@ class LoRAAttention(nn.Module):
             raise ValueError(f"base must be a LinearAttention, got {type(base).__name__}")
         A0, v0 = base.score_matrix().detach(), base.value_vector().detach()
         if member is not None:       # adapt one member of an ensemble (copied into every LoRA member)
-            validate.int_in_range("member", member, 0, base.n_models - 1)
+            validate.int_in_range("member", member, 0, base.n_members - 1)
             A0, v0 = A0[member:member + 1], v0[member:member + 1]
         E = len(rank) if not isinstance(rank, int) else A0.shape[0]
         if A0.shape[0] not in (1, E):
             raise ValueError(f"base has {A0.shape[0]} members but rank asks for {E}; pass member=")
-        self.score = LoRA(A0.expand(E, -1, -1), rank, n_models=E, init_scale=init_scale, seed=seed)
+        self.score = LoRA(A0.expand(E, -1, -1), rank, n_members=E, init_scale=init_scale, seed=seed)
         self.register_buffer("value", v0.expand(E, -1).clone())
-        self.token_dim, self.n_models, self.normalize = base.token_dim, E, base.normalize
+        self.token_dim, self.n_members, self.normalize = base.token_dim, E, base.normalize
 
     def forward(self, Z: torch.Tensor) -> torch.Tensor:
-        Z = ensemble_prompts(Z, self.token_dim, self.n_models)
+        Z = ensemble_prompts(Z, self.token_dim, self.n_members)
         examples, query = Z[..., :-1, :], Z[..., -1, :]
         scores = torch.einsum("ebtd,edf,ebf->ebt", examples, self.score(), query)
         out = (scores * torch.einsum("ebtd,ed->ebt", examples, self.value)).sum(-1)
@@ -100,7 +101,7 @@ class LoRAAttention(nn.Module):
 
     @torch.no_grad()
     def effective_preconditioner(self) -> torch.Tensor:
-        """PGD preconditioner (E, d, d) of the adapted model (same formula as linear attention, eq. 1.6)."""
+        """PGD preconditioner (E, d, d) of the adapted model (same formula as linear attention, {eq}`eq-ch1-pgd`)."""
         return preconditioner_from(self.score(), self.value)
 
 
@@ -113,7 +114,7 @@ def mask_factor_rank(model: LinearAttention, ranks: Sequence[int]) -> LinearAtte
     """
     if not isinstance(model, LinearAttention):
         raise ValueError(f"model must be a LinearAttention, got {type(model).__name__}")
-    ranks = _ranks(list(ranks), model.n_models, model.rank)
+    ranks = _ranks(list(ranks), model.n_members, model.rank, name="ranks")
     mask = (torch.arange(model.rank)[None, :] < torch.tensor(ranks)[:, None]).float()[:, None, :]
     with torch.no_grad():
         model.W_q.mul_(mask)

@@ -2,13 +2,13 @@
 
 Li, Rawat & Oymak (2024), Sec. 2-3. For a prompt ``Z = [[x_1, y_1], ..., [x_n, y_n], [x, 0]]``:
 
-    PGD:   y_hat = x^T W X^T y          = sum_i (x^T W x_i) y_i                     (Book eq. 1.2)
-    WPGD:  y_hat = x^T W X^T (omega * y) = sum_i omega_i (x^T W x_i) y_i             (Book eq. 2.5)
+    PGD:   y_hat = x^T W X^T y          = sum_i (x^T W x_i) y_i           ({eq}`eq-ch1-pgd`)
+    WPGD:  y_hat = x^T W X^T (omega * y) = sum_i omega_i (x^T W x_i) y_i   ({eq}`eq-ch2-wpgd`)
 
 These are what a 1-layer linear attention (PGD) and a 1-layer H3 (WPGD) reduce to; training them directly
 (or setting W from :func:`iclcore.theory.pgd_optimal`) gives the reference line for the trained networks.
 Sample weights are indexed by *lag* from the query (lag 1 = the last example), so left-padded prompts of
-different lengths (:class:`iclcore.tasks.StackedTasks`) share one parameter vector.
+different lengths (:func:`iclcore.tasks.stack`) share one parameter vector.
 Ensemble convention of :mod:`iclcore.models`: inputs (B, T, d+1) or (E, B, T, d+1), outputs (E, B).
 """
 
@@ -21,8 +21,8 @@ from iclcore import validate
 from iclcore.models.linear_attention import ensemble_prompts
 
 
-def _split(Z: torch.Tensor, token_dim: int, n_models: int):
-    Z = ensemble_prompts(Z, token_dim, n_models)
+def _split(Z: torch.Tensor, token_dim: int, n_members: int):
+    Z = ensemble_prompts(Z, token_dim, n_members)
     return Z[..., :-1, :-1], Z[..., :-1, -1], Z[..., -1, :-1]      # X (E,B,n,d), y (E,B,n), x (E,B,d)
 
 
@@ -33,16 +33,21 @@ class PGD(nn.Module):
     default zero (the PGD risk is a convex quadratic in W, so zero is a fine start).
     """
 
-    def __init__(self, d: int, n_models: int = 1, W0=None):
+    def __init__(self, d: int, n_members: int = 1, W0=None):
         super().__init__()
         self.d = validate.positive_int("d", d)
-        self.n_models = validate.positive_int("n_models", n_models)
-        W = torch.zeros(n_models, d, d) if W0 is None else torch.as_tensor(W0, dtype=torch.float32).expand(
-            n_models, d, d).clone()
+        self.n_members = validate.positive_int("n_members", n_members)
+        if W0 is None:
+            W = torch.zeros(n_members, d, d)
+        else:
+            W = torch.as_tensor(W0, dtype=torch.float32)
+            if W.shape not in ((d, d), (1, d, d), (n_members, d, d)):
+                raise ValueError(f"W0 must have shape ({d}, {d}) or ({n_members}, {d}, {d}), got {tuple(W.shape)}")
+            W = W.expand(n_members, d, d).clone()
         self.W = nn.Parameter(W)
 
     def forward(self, Z: torch.Tensor) -> torch.Tensor:
-        X, y, x = _split(Z, self.d + 1, self.n_models)
+        X, y, x = _split(Z, self.d + 1, self.n_members)
         return torch.einsum("ebi,eij,ebtj,ebt->eb", x, self.W, X, y)
 
     @torch.no_grad()
@@ -57,16 +62,16 @@ class WPGD(nn.Module):
     ``W`` starts at zero and ``omega`` at one. ``n_ctx`` is the longest prompt the model accepts.
     """
 
-    def __init__(self, d: int, n_ctx: int, n_models: int = 1):
+    def __init__(self, d: int, n_ctx: int, n_members: int = 1):
         super().__init__()
         self.d = validate.positive_int("d", d)
         self.n_ctx = validate.positive_int("n_ctx", n_ctx)
-        self.n_models = validate.positive_int("n_models", n_models)
-        self.W = nn.Parameter(torch.zeros(n_models, d, d))
-        self.omega = nn.Parameter(torch.ones(n_models, n_ctx))   # omega[:, k-1] weighs the example at lag k
+        self.n_members = validate.positive_int("n_members", n_members)
+        self.W = nn.Parameter(torch.zeros(n_members, d, d))
+        self.omega = nn.Parameter(torch.ones(n_members, n_ctx))   # omega[:, k-1] weighs the example at lag k
 
     def forward(self, Z: torch.Tensor) -> torch.Tensor:
-        X, y, x = _split(Z, self.d + 1, self.n_models)
+        X, y, x = _split(Z, self.d + 1, self.n_members)
         n = X.shape[-2]
         if n > self.n_ctx:
             raise ValueError(f"prompt has n={n} examples but the model was built with n_ctx={self.n_ctx}")

@@ -9,8 +9,76 @@ from iclcore.tasks.base import Sampler, Stacked, make_generator, squared_error, 
 __all__ = ["Sampler", "Stacked", "make_generator", "squared_error", "stack"]
 
 # --- Part I (chapters 1-2) ---
+from iclcore.tasks.linear_regression import LinearRegression, TaskAlignedRegression  # noqa: E402
+from iclcore.tasks.retrieval import RetrievalRegression  # noqa: E402
+
+__all__ += ["LinearRegression", "RetrievalRegression", "TaskAlignedRegression"]
 # --- Part II (chapters 3-4) ---
+from iclcore.tasks.token_selection import (  # noqa: E402
+    LOSSES,
+    TokenSelectionData,
+    classification_accuracy,
+    classification_loss,
+    token_selection,
+)
+
+__all__ += ["LOSSES", "TokenSelectionData", "classification_accuracy", "classification_loss", "token_selection"]
 # --- Part III (chapters 5-6) ---
+from iclcore.tasks.recall import (  # noqa: E402
+    IGNORE,
+    AssociativeRecall,
+    Copying,
+    SelectiveCopying,
+    lm_loss,
+    token_accuracy,
+)
+from iclcore.tasks.sequences import (  # noqa: E402
+    DecoyRetrieval,
+    LMWindows,
+    NeedleRetrieval,
+    row_kl,
+    spiky_transitions,
+    synthetic_stories,
+)
+
+__all__ += ["IGNORE", "AssociativeRecall", "Copying", "DecoyRetrieval", "LMWindows", "NeedleRetrieval",
+            "SelectiveCopying", "lm_loss", "row_kl", "spiky_transitions", "synthetic_stories", "token_accuracy"]
 # --- autoregressive learning ---
+from iclcore.tasks.autoregressive import RotationSequences, position_risk, sequence_risk  # noqa: E402
+
+__all__ += ["RotationSequences", "position_risk", "sequence_risk"]
 # --- Markov chains (CCMC) ---
+from iclcore.tasks.markov import (  # noqa: E402
+    generate_ccmc,
+    histogram_entropy,
+    next_token_nll,
+    random_scores,
+    rank_shares,
+    sample_tokens,
+    token_counts,
+    token_histogram,
+    top_share,
+    uniform_prompts,
+)
+
+__all__ += ["generate_ccmc", "histogram_entropy", "next_token_nll", "random_scores", "rank_shares", "sample_tokens",
+            "token_counts", "token_histogram", "top_share", "uniform_prompts"]
 # --- knowledge distillation ---
+from iclcore.tasks.gaussian_features import (  # noqa: E402
+    GaussianFeatures,
+    excess_risk,
+    power_law_signal,
+    power_law_spectrum,
+)
+
+__all__ += ["GaussianFeatures", "excess_risk", "power_law_signal", "power_law_spectrum"]
+# --- next-token mechanics ---
+from iclcore.tasks.token_priority import (  # noqa: E402
+    TokenPriorityTask,
+    log_prob_nll,
+    random_label_data,
+    token_embeddings,
+    tokens_present,
+)
+
+__all__ += ["TokenPriorityTask", "log_prob_nll", "random_label_data", "token_embeddings", "tokens_present"]

@@ -1,8 +1,13 @@
 """In-context linear regression prompts (Garg et al. 2022; Li, Rawat & Oymak 2024, Sec. 2).
 
-A prompt holds n examples and one query, as tokens ``z_i = [x_i; y_i]`` and ``z_{n+1} = [x; 0]``:
+A prompt holds n examples and one query, as tokens ``z_i = [x_i; y_i]`` and ``z_{n+1} = [x; 0]``
+({eq}`eq-ch1-prompt`):
 
     Z = [[x_1, y_1], ..., [x_n, y_n], [x, 0]]   shape (n+1, d+1),   target y = beta^T x + xi.
+
+:class:`LinearRegression` draws features independently of the task (any covariances, per-position noise);
+:class:`TaskAlignedRegression` draws features stretched along the task vector (task-feature alignment,
+{eq}`eq-ch2-tfa`).
 """
 
 from __future__ import annotations
@@ -11,12 +16,7 @@ import numpy as np
 import torch
 
 from iclcore import validate
-
-
-def _sqrt_psd(S: np.ndarray) -> torch.Tensor:
-    """Symmetric square root (works for singular covariances too): x = L g with g ~ N(0, I) has cov S."""
-    vals, vecs = np.linalg.eigh(S)
-    return torch.tensor((vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T, dtype=torch.float64)
+from iclcore.linalg import sqrtm_psd
 
 
 class LinearRegression:
@@ -57,9 +57,10 @@ class LinearRegression:
         self.noise = noise_arr
         self.query_noise = validate.nonnegative("query_noise", q)
         self.dtype = dtype
-        # square roots of the covariances (None for the identity, to skip a matmul per batch)
-        self._Lx = None if np.array_equal(self.Sigma_x, eye) else _sqrt_psd(self.Sigma_x)
-        self._Lb = None if np.array_equal(self.Sigma_beta, eye) else _sqrt_psd(self.Sigma_beta)
+        # symmetric square roots of the covariances (x = g @ L with g ~ N(0, I) has covariance S);
+        # None for the identity, to skip a matmul per batch
+        self._Lx = None if np.array_equal(self.Sigma_x, eye) else torch.from_numpy(sqrtm_psd(self.Sigma_x))
+        self._Lb = None if np.array_equal(self.Sigma_beta, eye) else torch.from_numpy(sqrtm_psd(self.Sigma_beta))
         sigma = np.r_[self.noise, self.query_noise]
         self._sigma = None if not sigma.any() else torch.tensor(sigma, dtype=torch.float64)
 
@@ -83,5 +84,54 @@ class LinearRegression:
         Z = torch.empty(B, n + 1, d + 1, dtype=dt)
         Z[..., :d] = X
         Z[..., d] = y_all
+        Z[:, -1, -1] = 0.0  # the query's label is hidden
+        return Z, y_all[:, -1].clone()
+
+
+class TaskAlignedRegression:
+    """Sampler of task-feature aligned prompts ({eq}`eq-ch2-tfa`); ``task(batch_size, generator) -> (Z, y)``.
+
+    The book's design of a task-feature alignment (the features lean towards the task direction): with
+    ``beta ~ N(0, I_d)`` and ``u = beta / ||beta||``, every feature (examples and query) is
+
+        x_i = sqrt(1 - alpha^2) g_i + alpha sqrt(d) zeta_i u,   g_i ~ N(0, I_d),  zeta_i ~ N(0, 1),
+
+    so given beta, ``x_i ~ N(0, (1 - alpha^2) I + alpha^2 d u u^T)``: a share alpha^2 of a feature's energy
+    ``E||x_i||^2 = d`` lies along the task. Averaged over beta the feature covariance is still I_d.
+    Labels ``y_i = beta^T x_i + xi_i``, ``y = beta^T x + xi`` with ``xi ~ N(0, noise^2)``.
+
+    Parameters
+    ----------
+    d, n : feature dimension and number of in-context examples.
+    alpha : alignment, in [-1, 1] (only alpha^2 matters; alpha = 0 is the i.i.d. isotropic design).
+    noise : label-noise standard deviation (examples and query).
+    dtype : dtype of the returned tensors.
+
+    Returns ``Z`` of shape (B, n+1, d+1) (the query's label hidden) and ``y`` of shape (B,).
+    """
+
+    def __init__(self, d: int, n: int, alpha: float, noise: float = 0.0, dtype: torch.dtype = torch.float32):
+        self.d = validate.positive_int("d", d)
+        self.n = validate.positive_int("n", n)
+        self.alpha = validate.in_interval("alpha", alpha, -1.0, 1.0)
+        self.noise = validate.nonnegative("noise", noise)
+        self.dtype = dtype
+
+    @property
+    def token_dim(self) -> int:
+        """Width D = d + 1 of a token."""
+        return self.d + 1
+
+    def __call__(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        B, n, d, g, dt = validate.positive_int("batch_size", batch_size), self.n, self.d, generator, self.dtype
+        beta = torch.randn(B, d, generator=g, dtype=dt)
+        u = beta / beta.norm(dim=-1, keepdim=True)
+        G = torch.randn(B, n + 1, d, generator=g, dtype=dt)
+        zeta = torch.randn(B, n + 1, 1, generator=g, dtype=dt)
+        X = (1.0 - self.alpha**2) ** 0.5 * G + self.alpha * d**0.5 * zeta * u[:, None, :]   # query last
+        y_all = torch.einsum("btd,bd->bt", X, beta)
+        if self.noise:
+            y_all = y_all + self.noise * torch.randn(B, n + 1, generator=g, dtype=dt)
+        Z = torch.cat([X, y_all.unsqueeze(-1)], dim=-1)
         Z[:, -1, -1] = 0.0  # the query's label is hidden
         return Z, y_all[:, -1].clone()

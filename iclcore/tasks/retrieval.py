@@ -1,8 +1,8 @@
 """Retrieval-augmented (query-correlated) linear-regression prompts (Li, Rawat & Oymak 2024, Sec. 4).
 
-The book's own reconstruction of the paper's retrieval design (the paper's exact data model was not
-recovered; see Chapter 2): every in-context feature is a noisy copy of the query, as if the examples had
-been *retrieved* as neighbours of the query,
+The book's design of retrieval-correlated prompts ({eq}`eq-ch2-rag`; Chapter 2 says what is the paper's):
+every in-context feature is a noisy copy of the query, as if the examples had been *retrieved* as
+neighbours of the query,
 
     x ~ N(0, I_d),   x_i = alpha x + sqrt(1 - alpha^2) g_i,   g_i ~ N(0, I_d) i.i.d.,
     beta ~ N(0, I_d),   y_i = beta^T x_i + xi_i,   y = beta^T x + xi,   xi_i, xi ~ N(0, noise^2).

@@ -1,10 +1,10 @@
 """One step of preconditioned gradient descent (PGD) on in-context linear regression.
 
-Data model (Book notation page): ``beta ~ N(0, Sigma_beta)``, ``x_i, x ~ N(0, Sigma_x)`` i.i.d.,
+Data model (the book's notation page): ``beta ~ N(0, Sigma_beta)``, ``x_i, x ~ N(0, Sigma_x)`` i.i.d.,
 ``y_i = beta^T x_i + xi_i`` with ``xi_i ~ N(0, noise^2)``, and the query label ``y = beta^T x + xi``.
 The PGD prediction with preconditioner ``W`` (one step from zero on the in-context least squares loss) is
 
-    y_hat = x^T W X^T y.                                                    (Book eq. 1.2)
+    y_hat = x^T W X^T y.                                                    ({eq}`eq-ch1-pgd`)
 
 Li, Rawat & Oymak (2024), Theorem 1 / Proposition 1: a 1-layer linear attention model computes
 exactly this family of predictors, and the best one has the closed form implemented below.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from iclcore import validate
+from iclcore.linalg import sqrtm_psd
 
 
 def _inputs(Sigma_x, Sigma_beta, n: int, noise: float):
@@ -25,22 +26,13 @@ def _inputs(Sigma_x, Sigma_beta, n: int, noise: float):
     return Sx, Sb
 
 
-def _sqrtm_psd(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric square root of a PSD matrix and its pseudo-inverse."""
-    vals, vecs = np.linalg.eigh(S)
-    vals = np.clip(vals, 0.0, None)
-    root = (vecs * np.sqrt(vals)) @ vecs.T
-    inv_vals = np.where(vals > 1e-14 * max(vals.max(), 1e-300), 1.0 / np.sqrt(np.where(vals > 0, vals, 1)), 0.0)
-    return root, (vecs * inv_vals) @ vecs.T
-
-
 def pgd_risk(W, Sigma_x, Sigma_beta, n: int, noise: float = 0.0) -> float:
     """Exact risk ``E[(y - x^T W X^T y)^2]`` of a given preconditioner ``W`` (d, d); includes ``noise**2``.
 
     With ``M = tr(Sigma_x Sigma_beta) + noise^2`` and Gaussian fourth moments (Isserlis),
 
         L(W) = M - 2n tr(Sigma_x W Sigma_x Sigma_beta) + tr(Sigma_x W G W^T),
-        G = n(n+1) Sigma_x Sigma_beta Sigma_x + n M Sigma_x.                (Book eq. 1.3)
+        G = n(n+1) Sigma_x Sigma_beta Sigma_x + n M Sigma_x.                ({eq}`eq-ch1-risk`)
     """
     Sx, Sb = _inputs(Sigma_x, Sigma_beta, n, noise)
     W = np.asarray(W, dtype=np.float64)
@@ -52,13 +44,14 @@ def pgd_risk(W, Sigma_x, Sigma_beta, n: int, noise: float = 0.0) -> float:
 
 
 def pgd_optimal(Sigma_x, Sigma_beta, n: int, noise: float = 0.0, rank: int | None = None):
-    """Optimal PGD preconditioner and its risk (Li, Rawat & Oymak 2024, Thm. 1; rank-r version, spec R4).
+    """Optimal PGD preconditioner and its risk (Li, Rawat & Oymak 2024, Thm. 1; {eq}`eq-ch1-opt`), and the
+    optimum under a rank constraint ({eq}`eq-ch2-rank`).
 
     Let ``M = tr(Sigma_x Sigma_beta) + noise^2`` and ``lambda_1 >= ... >= lambda_d`` the eigenvalues of
     ``B = Sigma_x^{1/2} Sigma_beta Sigma_x^{1/2}``. Then
 
-        W* = Sigma_beta [(n+1) Sigma_x Sigma_beta + M I]^{-1},                              (eq. 1.4)
-        L* = M - n sum_{i<=r} lambda_i^2 / ((n+1) lambda_i + M),                            (eq. 1.5)
+        W* = Sigma_beta [(n+1) Sigma_x Sigma_beta + M I]^{-1},
+        L* = M - n sum_{i<=r} lambda_i^2 / ((n+1) lambda_i + M),
 
     where ``r = d`` unless ``rank`` is given. For ``rank < d`` the optimum keeps only the ``r`` leading
     eigen-directions of ``B`` (Eckart-Young in the whitened coordinates ``A = Sigma_x^{1/2} W Sigma_x^{1/2}``),
@@ -71,7 +64,8 @@ def pgd_optimal(Sigma_x, Sigma_beta, n: int, noise: float = 0.0, rank: int | Non
     d = Sx.shape[0]
     r = d if rank is None else validate.int_in_range("rank", rank, 1, d)
     M = np.trace(Sx @ Sb) + noise**2
-    root, inv_root = _sqrtm_psd(Sx)
+    root = sqrtm_psd(Sx)
+    inv_root = np.linalg.pinv(root, hermitian=True)   # Sigma_x may be singular
     lam, U = np.linalg.eigh(root @ Sb @ root)
     order = np.argsort(lam)[::-1]
     lam, U = np.clip(lam[order], 0.0, None), U[:, order]
