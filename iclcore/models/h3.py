@@ -80,9 +80,9 @@ class H3(nn.Module):
             raise ValueError(f"Z holds {Z.shape[-2] - 1} examples but the filter covers n_ctx={self.n_ctx}")
         k = torch.einsum("ebtd,edh->ebth", Z, self.W_k)
         v = torch.einsum("ebtd,edh->ebth", Z, self.W_v)
-        s = causal_conv(k * v, self.taps()[:, None])                        # (E, B, T, h), one filter per member
+        s = causal_conv(k * v, self.taps()[:, None], last_only=True)        # (E, B, 1, h), one filter per member
         q_last = torch.einsum("ebd,edh->ebh", Z[..., -1, :], self.W_q)      # only the query position is read
-        return torch.einsum("ebh,ebh,eh->eb", q_last, s[..., -1, :], self.W_o)
+        return torch.einsum("ebh,ebh,eh->eb", q_last, s[..., 0, :], self.W_o)
 
     @torch.no_grad()
     def effective_preconditioners(self, n: int) -> torch.Tensor:

@@ -29,3 +29,12 @@ def test_causal_conv_never_looks_ahead():
 def test_causal_mask():
     m = causal_mask(3)
     assert m.tolist() == [[True, False, False], [True, True, False], [True, True, True]]
+
+
+def test_last_only_equals_the_last_row_of_the_full_convolution():
+    g = torch.Generator().manual_seed(1)
+    u = torch.randn(2, 3, 6, 4, generator=g, dtype=torch.float64)
+    for taps in (torch.randn(3, 4, generator=g, dtype=torch.float64),
+                 torch.randn(9, 4, generator=g, dtype=torch.float64),
+                 torch.randn(2, 1, 7, 4, generator=g, dtype=torch.float64)):
+        torch.testing.assert_close(causal_conv(u, taps, last_only=True), causal_conv(u, taps)[..., -1:, :])
