@@ -69,6 +69,7 @@ class ChecksDashboard(SphinxDirective):
         if missing:
             raise self.error(f"no recorded checks for {missing} in {checks_dir}: build with `make book`, which "
                              "executes the chapters with ICL_CHECKS_DIR set")
+        rows.sort(key=lambda r: int(m.group(1)) if (m := re.match(r"Chapter (\d+)", r[0].astext())) else 10**6)
         total = [sum(r[i] for r in rows) for i in (1, 3, 4, 5)]
         passed = sum(int(str(r[2]).split()[0]) for r in rows)
         rows.append(["all chapters", total[0], f"{passed} {'✓' if passed == total[0] else '✗'}", *total[1:]])
