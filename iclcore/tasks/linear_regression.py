@@ -88,7 +88,24 @@ class LinearRegression:
         return Z, y_all[:, -1].clone()
 
 
-class TaskAlignedRegression:
+class CorrelatedRegression:
+    """What the correlated designs of Chapter 2 share: ``d``, ``n``, a correlation ``alpha`` in [-1, 1], the
+    label-noise standard deviation ``noise`` and the output dtype; prompts ``Z`` (B, n+1, d+1), query last."""
+
+    def __init__(self, d: int, n: int, alpha: float, noise: float = 0.0, dtype: torch.dtype = torch.float32):
+        self.d = validate.positive_int("d", d)
+        self.n = validate.positive_int("n", n)
+        self.alpha = validate.in_interval("alpha", alpha, -1.0, 1.0)
+        self.noise = validate.nonnegative("noise", noise)
+        self.dtype = dtype
+
+    @property
+    def token_dim(self) -> int:
+        """Width D = d + 1 of a token."""
+        return self.d + 1
+
+
+class TaskAlignedRegression(CorrelatedRegression):
     """Sampler of task-feature aligned prompts ({eq}`eq-ch2-tfa`); ``task(batch_size, generator) -> (Z, y)``.
 
     The book's design of a task-feature alignment (the features lean towards the task direction): with
@@ -109,18 +126,6 @@ class TaskAlignedRegression:
 
     Returns ``Z`` of shape (B, n+1, d+1) (the query's label hidden) and ``y`` of shape (B,).
     """
-
-    def __init__(self, d: int, n: int, alpha: float, noise: float = 0.0, dtype: torch.dtype = torch.float32):
-        self.d = validate.positive_int("d", d)
-        self.n = validate.positive_int("n", n)
-        self.alpha = validate.in_interval("alpha", alpha, -1.0, 1.0)
-        self.noise = validate.nonnegative("noise", noise)
-        self.dtype = dtype
-
-    @property
-    def token_dim(self) -> int:
-        """Width D = d + 1 of a token."""
-        return self.d + 1
 
     def __call__(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         B, n, d, g, dt = validate.positive_int("batch_size", batch_size), self.n, self.d, generator, self.dtype

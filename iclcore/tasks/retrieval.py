@@ -18,9 +18,10 @@ import math
 import torch
 
 from iclcore import validate
+from iclcore.tasks.linear_regression import CorrelatedRegression
 
 
-class RetrievalRegression:
+class RetrievalRegression(CorrelatedRegression):
     """Sampler of retrieval-correlated prompts; ``task(batch_size, generator) -> (Z (B, n+1, d+1), y (B,))``.
 
     Parameters
@@ -30,18 +31,6 @@ class RetrievalRegression:
     noise : label-noise standard deviation (examples and query).
     dtype : dtype of the returned tensors.
     """
-
-    def __init__(self, d: int, n: int, alpha: float, noise: float = 0.0, dtype: torch.dtype = torch.float32):
-        self.d = validate.positive_int("d", d)
-        self.n = validate.positive_int("n", n)
-        self.alpha = validate.in_interval("alpha", alpha, -1.0, 1.0)
-        self.noise = validate.nonnegative("noise", noise)
-        self.dtype = dtype
-
-    @property
-    def token_dim(self) -> int:
-        """Width D = d + 1 of a token."""
-        return self.d + 1
 
     def __call__(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         B, n, d, g = validate.positive_int("batch_size", batch_size), self.n, self.d, generator
