@@ -16,15 +16,6 @@ from iclcore.theory import construction_mass
 from iclcore.train import fit
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Train on one thread: on a shared 2-core machine two threads can be ten times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("n_pairs", [4, 16, 64])
 def test_construction_solves_recall_and_copying_at_every_length(n_pairs):
     ar, cp = AssociativeRecall(n_pairs, 4, n_keys=64, n_values=64), Copying(n_pairs, 64)

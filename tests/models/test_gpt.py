@@ -6,15 +6,6 @@ from iclcore.tasks import lm_loss, make_generator
 from iclcore.train import fit
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Train on one thread: on a shared 2-core machine two threads can be ten times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("attention", ["vanilla", "ssa", lambda d, h: CausalSelfAttention(d, h)])
 @pytest.mark.parametrize("pos", ["learned", "none"])
 def test_tinygpt_shapes_causality_and_determinism(attention, pos):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from iclcore.tasks import LinearRegression, TaskAlignedRegression, make_generator, stack
+from iclcore.tasks import LinearRegression, RetrievalRegression, TaskAlignedRegression, make_generator, stack
 
 
 def test_shapes_and_hidden_query_label():
@@ -49,8 +49,9 @@ def test_stacked_regression_prompts_of_different_lengths_are_left_padded():
     assert torch.all(Z[0, :, :3] == 0) and not torch.all(Z[0, :, 3] == 0)
 
 
-def test_task_aligned_shapes_dtype_and_determinism():
-    task = TaskAlignedRegression(4, 7, 0.5)
+@pytest.mark.parametrize("design", [TaskAlignedRegression, RetrievalRegression])
+def test_correlated_designs_shapes_hidden_label_and_determinism(design):
+    task = design(4, 7, 0.5)
     Z, y = task(3, make_generator(0))
     assert Z.shape == (3, 8, 5) and y.shape == (3,) and Z.dtype == torch.float32
     assert torch.all(Z[:, -1, -1] == 0)

@@ -112,12 +112,7 @@ def test_trained_attention_layer_reaches_the_convex_optimum():
     m, last = token_counts(X, 4).numpy(), X[:, -1].numpy()
     W_hat = ccmc_mle(m, last, y.numpy())
     layer = TiedEmbeddingAttention(4)
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)                       # tiny tensors: one thread is much faster than two
-    try:
-        fit(layer, ((X,), y), steps=300, lr=0.2, loss=next_token_nll, progress=False)
-    finally:
-        torch.set_num_threads(before)
+    fit(layer, ((X,), y), steps=300, lr=0.2, loss=next_token_nll, progress=False)
     W_layer = layer.scores()[0].detach().numpy()
     assert row_centred_error(W_layer, W_hat) < 1e-5
     with torch.no_grad():
