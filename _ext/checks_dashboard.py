@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 from docutils import nodes
@@ -19,6 +20,9 @@ from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
 from iclcore.checks import slug
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from toc import toc_files  # noqa: E402
 
 TITLE = re.compile(r'ReproductionChecks\(\s*\\?"([^"\\]+)\\?"')
 KINDS = ("simulation vs theory", "simulation vs simulation", "simulation vs paper")
@@ -48,7 +52,7 @@ class ChecksDashboard(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         root = Path(self.env.srcdir)
         checks_dir = Path(os.environ.get("ICL_CHECKS_DIR") or root / "_build" / "checks" / "book")
-        chapters = sorted(d for d in self.env.found_docs if d.startswith("book/chapters/"))
+        chapters = [d for d in toc_files() if d.startswith("book/chapters/")]   # book order = displayed numbers
         rows, missing = [], []
         here = Path(self.env.docname).parent
         for doc in chapters:
@@ -63,13 +67,12 @@ class ChecksDashboard(SphinxDirective):
             passed = sum(r["passed"] for r in checks)
             link = nodes.paragraph()
             uri = os.path.relpath(f"{doc}.html", here) + "#reproduction-checks"
-            link += nodes.reference("", data["title"], refuri=uri)
+            link += nodes.reference("", f"{len(rows) + len(missing) + 1}. {data['title']}", refuri=uri)
             rows.append([link, len(checks), f"{passed} {'✓' if passed == len(checks) else '✗'}",
                          *[sum(r.get("compares") == k for r in checks) for k in KINDS]])
         if missing:
             raise self.error(f"no recorded checks for {missing} in {checks_dir}: build with `make book`, which "
                              "executes the chapters with ICL_CHECKS_DIR set")
-        rows.sort(key=lambda r: int(m.group(1)) if (m := re.match(r"Chapter (\d+)", r[0].astext())) else 10**6)
         total = [sum(r[i] for r in rows) for i in (1, 3, 4, 5)]
         passed = sum(int(str(r[2]).split()[0]) for r in rows)
         rows.append(["all chapters", total[0], f"{passed} {'✓' if passed == total[0] else '✗'}", *total[1:]])
