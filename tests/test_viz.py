@@ -2,6 +2,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
+from iclcore import viz
 from iclcore.viz import PALETTE, BookHtmlRenderer, setup_plotly, slider_figure
 
 
@@ -34,3 +35,47 @@ def test_slider_figure_bad_input():
         slider_figure([1, 2], lambda v: [go.Scatter()] * v, "n")
     with pytest.raises(ValueError, match="active must be"):
         slider_figure([1], lambda v: [go.Scatter()], "n", active=3)
+
+
+def test_tidy_gives_log_axes_plain_labels_and_linear_axes_no_si_prefix():
+    fig = go.Figure(go.Scatter(x=[20, 60], y=[1e-5, 1e-3]))
+    fig.update_xaxes(type="log")
+    out = viz.tidy(fig)
+    assert out["layout"]["xaxis"]["tickformat"] == "~g"
+    assert viz.book_template().layout.yaxis.exponentformat == "power"    # linear axes: 10⁻⁵, not "10μ"
+    fig.update_yaxes(tickformat=".1%")                      # a chapter's own format is kept
+    assert viz.tidy(fig)["layout"]["yaxis"] == {"tickformat": ".1%"}
+    fig.update_xaxes(tickformat=".0f")
+    assert viz.tidy(fig)["layout"]["xaxis"]["tickformat"] == ".0f"
+    assert fig.layout.xaxis.tickformat == ".0f"
+
+
+def test_tidy_rewrites_tex_in_names_titles_annotations_and_frames():
+    fig = viz.slider_figure([1, 2], lambda v: [go.Scatter(x=[0], y=[v], name=r"$W_F^{mm}$")], "v",
+                            layout={"title": r"risk of $\hat\beta$"})
+    fig.add_annotation(text=r"$e^{-\Delta}$", x=0, y=0)
+    out = viz.tidy(fig)
+    assert out["data"][0]["name"] == "W<sub>F</sub><sup>mm</sup>"
+    assert out["frames"][1]["data"][0]["name"] == "W<sub>F</sub><sup>mm</sup>"
+    assert out["layout"]["title"]["text"] == "risk of β̂"
+    assert out["layout"]["annotations"][0]["text"] == "e<sup>-Δ</sup>"
+
+
+@pytest.mark.parametrize(("tex", "plotly"), [(r"$\alpha = 0.5$", "α = 0.5"), (r"$\eta^\star$", "η<sup>*</sup>"),
+                                             (r"$\mathrm{tr}(\Sigma_x)$", "tr(Σ<sub>x</sub>)"),
+                                             ("plain k_nn text", "plain k_nn text")])
+def test_tex_to_plotly_known_values(tex, plotly):
+    assert viz.tex_to_plotly(tex) == plotly
+
+
+def test_fmt_rounds_to_significant_digits_and_never_prints_nan():
+    assert viz.fmt(0.11699999868869781) == "0.117"
+    assert viz.fmt(123456.0, 2) == "1.2e+05"
+    assert viz.fmt(float("nan")) == "n/a"
+
+
+def test_tidy_keeps_only_the_template_defaults_of_drawn_trace_kinds():
+    setup_plotly()
+    fig = go.Figure([go.Scatter(x=[1], y=[1]), go.Bar(x=[1], y=[2])])
+    assert set(viz.tidy(fig)["layout"]["template"]["data"]) <= {"scatter", "bar"}
+    assert viz.tidy(fig)["layout"]["template"]["layout"]["colorway"] == PALETTE
