@@ -8,8 +8,9 @@
   executed notebook (with its kernelspec), not the output-free source.
 * **Light pages:** ``reader.css`` (code, equations, tables and figures scroll inside their own box on a phone;
   the plotly toolbar is hidden there; the theme's few icons drawn as characters) replaces the theme's 1.5 MB
-  icon script, MathJax loads only the parts the book uses, and the thebe configuration (live code is off, and the script was included twice, which
-  raised a console error) is dropped. The site gets a favicon, so no page asks for a missing one.
+  icon script, MathJax loads only the parts the book uses, and the thebe configuration (live code is off,
+  and the script was included twice, which raised a console error) is dropped.
+  The site gets a favicon, so no page asks for a missing one.
 """
 
 from __future__ import annotations

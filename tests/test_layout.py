@@ -7,8 +7,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "iclcore"
 
-RANK = {"validate": 0, "profile": 0, "linalg": 0, "tasks": 1, "models": 2, "theory": 3, "train": 4, "optim": 4,
-        "evaluate": 4, "experiments": 5, "viz": 6, "widgets": 6, "checks": 6, "exercises": 6}
+RANK = {"validate": 0, "profile": 0, "linalg": 0, "tasks": 1, "models": 2, "theory": 3, "clustering": 3,
+        "train": 4, "optim": 4, "evaluate": 4, "experiments": 5, "viz": 6, "widgets": 6, "checks": 6, "exercises": 6}
 """A module may import iclcore modules of its own rank or lower, never higher."""
 
 

@@ -13,6 +13,19 @@ from iclcore.tasks.linear_regression import LinearRegression, TaskAlignedRegress
 from iclcore.tasks.retrieval import RetrievalRegression  # noqa: E402
 
 __all__ += ["LinearRegression", "RetrievalRegression", "TaskAlignedRegression"]
+# transformers as algorithms (Part I)
+from iclcore.tasks.linear_dynamics import LinearDynamics, stable_matrices  # noqa: E402
+from iclcore.tasks.regression_prompts import RegressionPrompts, prefix_risk  # noqa: E402
+
+__all__ += ["LinearDynamics", "RegressionPrompts", "prefix_risk", "stable_matrices"]
+# minimax nonparametric ICL (Part I)
+from iclcore.tasks.smooth_functions import SmoothFunctionRegression, SmoothPrior  # noqa: E402
+
+__all__ += ["SmoothFunctionRegression", "SmoothPrior"]
+# mesa-optimization (Part I)
+from iclcore.tasks.diagonal_ar import START_LAWS, DiagonalARSequences, sample_start  # noqa: E402
+
+__all__ += ["START_LAWS", "DiagonalARSequences", "sample_start"]
 # --- Part II (chapters 3-4) ---
 from iclcore.tasks.token_selection import (  # noqa: E402
     LOSSES,
@@ -82,3 +95,21 @@ from iclcore.tasks.token_priority import (  # noqa: E402
 )
 
 __all__ += ["TokenPriorityTask", "log_prob_nll", "random_label_data", "token_embeddings", "tokens_present"]
+# --- Part V (learning across tasks, teachers and time) ---
+from iclcore.tasks.bandits import (  # noqa: E402
+    BanditStreams,
+    DelayedBandit,
+    credit,
+    delayed_rewards,
+    direction_error,
+    greedy_arms,
+    lagged_design,
+    lags_recovered,
+    played,
+    pseudo_regret,
+    sample_bandits,
+    sample_streams,
+)
+
+__all__ += ["BanditStreams", "DelayedBandit", "credit", "delayed_rewards", "direction_error", "greedy_arms",
+            "lagged_design", "lags_recovered", "played", "pseudo_regret", "sample_bandits", "sample_streams"]

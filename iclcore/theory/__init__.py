@@ -17,6 +17,64 @@ from iclcore.theory.wpgd import la_isotropic_hetero, wpgd_isotropic, wpgd_isotro
 __all__ += ["iid_isotropic_risk", "la_isotropic_hetero", "lora_residual_spectrum", "lora_risk", "pgd_optimal",
             "pgd_risk", "rag_kappa", "rag_moments", "rag_optimal", "rag_risk", "tfa_effective_n", "tfa_moments",
             "tfa_optimal", "tfa_risk", "wpgd_isotropic", "wpgd_isotropic_risk"]
+# transformers as algorithms (Part I)
+from iclcore.theory.estimators import (  # noqa: E402
+    GaussianPosteriorMean,
+    LeastSquares,
+    NearestNeighbours,
+    OneStepGD,
+    PoolPosteriorMean,
+    Ridge,
+    TransitionLeastSquares,
+    ZeroNextState,
+    gd_step_risk,
+    least_squares_risk,
+    optimal_gd_steps,
+)
+
+__all__ += ["GaussianPosteriorMean", "LeastSquares", "NearestNeighbours", "OneStepGD", "PoolPosteriorMean", "Ridge",
+            "TransitionLeastSquares", "ZeroNextState", "gd_step_risk", "least_squares_risk", "optimal_gd_steps"]
+# minimax nonparametric ICL (Part I)
+from iclcore.theory.nonparametric import (  # noqa: E402
+    BasisAttention,
+    GPPosteriorMean,
+    attention_moments,
+    bayes_risk_bound,
+    best_attention_risk,
+    coefficient_noise,
+    fourth_moments,
+    gp_bayes_risk,
+    minimax_exponent,
+    optimal_attention,
+    oracle_projection,
+    projection_gamma,
+    projection_risk,
+    shrinkage_risk,
+)
+
+__all__ += ["BasisAttention", "GPPosteriorMean", "attention_moments", "bayes_risk_bound", "best_attention_risk",
+            "coefficient_noise", "fourth_moments", "gp_bayes_risk", "minimax_exponent", "optimal_attention",
+            "oracle_projection", "projection_gamma", "projection_risk", "shrinkage_risk"]
+# mesa-optimization (Part I)
+from iclcore.theory.mesa import (  # noqa: E402
+    StartMoments,
+    block_step_predict,
+    empirical_moments,
+    flow_endpoint,
+    harmonic_weight,
+    mesa_risk,
+    mesa_step_predict,
+    optimal_product,
+    pooled_risk,
+    recovery_floor,
+    relative_error,
+    scalar_descent,
+    start_moments,
+)
+
+__all__ += ["StartMoments", "block_step_predict", "empirical_moments", "flow_endpoint", "harmonic_weight", "mesa_risk",
+            "mesa_step_predict", "optimal_product", "pooled_risk", "recovery_floor", "relative_error",
+            "scalar_descent", "start_moments"]
 # --- Part II (chapters 3-4) ---
 from iclcore.theory.attention_svm import (  # noqa: E402
     InfeasibleSVMError,
@@ -118,3 +176,18 @@ from iclcore.theory.token_priority import (  # noqa: E402
 __all__ += ["NextTokenTheory", "adjacency", "constraint_table", "finite_component", "finite_subspace", "graph_svm",
             "label_scc_mask", "next_token_theory", "priority_graph", "priority_graphs", "soft_composition",
             "strongly_connected_components", "svm_constraints", "top_scc_mask"]
+# --- Part V (learning across tasks, teachers and time) ---
+from iclcore.theory.bandits import (  # noqa: E402
+    direction_error_theory,
+    etc_regret_theory,
+    expected_max_normal,
+    greedy_regret_rate,
+    lasso_penalty,
+    min_norm_recovery,
+    rank1_factor,
+    sparse_recovery,
+    support_recovery,
+)
+
+__all__ += ["direction_error_theory", "etc_regret_theory", "expected_max_normal", "greedy_regret_rate",
+            "lasso_penalty", "min_norm_recovery", "rank1_factor", "sparse_recovery", "support_recovery"]
