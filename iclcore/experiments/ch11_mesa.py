@@ -16,34 +16,6 @@ from iclcore.tasks.diagonal_ar import DiagonalARSequences, check_start
 from iclcore.theory.mesa import StartMoments, block_step_predict, start_moments
 
 
-class ComplexAugmentedLinearAttention(AugmentedLinearAttention):
-    """:class:`AugmentedLinearAttention` on complex tokens (real weights).
-
-    Workaround: the parent's ``forward`` builds the positions ``1..T`` with the tokens' dtype, which
-    ``torch.arange`` refuses for complex dtypes; this copy builds them in the matching real dtype and is
-    otherwise the parent's ``forward`` line for line. (Once the parent uses ``tokens.real.dtype`` there, this
-    class can go.) With tokens ``(0, s_t, conj(s_{t-1}))`` the block class computes ``B G_t A s_t``,
-    ``G_t = (1/t) sum s_tau s_{tau-1}^*`` ({eq}`eq-ch11-gd`).
-    """
-
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        D = 3 * self.d
-        if tokens.dim() == 3:
-            tokens = tokens.unsqueeze(0)
-        if tokens.dim() != 4 or tokens.shape[-1] != D or tokens.shape[0] not in (1, self.n_members):
-            raise ValueError(f"tokens must have shape (B, T, {D}) or ({self.n_members}, B, T, {D}), "
-                             f"got {tuple(tokens.shape)}")
-        W_PV, W_KQ = self.weights()
-        W_PV, W_KQ = W_PV.to(tokens.dtype), W_KQ.to(tokens.dtype)
-        T = tokens.shape[-2]
-        values = torch.einsum("eij,ebtj->ebti", W_PV, tokens)
-        queries = torch.einsum("eij,ebtj->ebti", W_KQ, tokens)
-        scores = torch.einsum("ebsi,ebti->ebts", tokens, queries)
-        t = torch.arange(1, T + 1, dtype=tokens.real.dtype)
-        scores = scores * (torch.ones(T, T, dtype=torch.bool).tril() / t[:, None])
-        return scores @ values
-
-
 @dataclass(frozen=True)
 class Law:
     """A start law of :mod:`iclcore.tasks.diagonal_ar` (``start``, ``scale``, ``modulus_spread``)."""
@@ -84,7 +56,7 @@ def mesa_experiment(members: Mapping, d: int, T: int, tokens: str = "augmented")
     if not members:
         raise ValueError("members must hold at least one (law, (a0, b0))")
     sampler = stack({name: law.sampler(d, T, tokens) for name, (law, _) in members.items()})
-    model = ComplexAugmentedLinearAttention(d, n_members=len(members), structure="block")
+    model = AugmentedLinearAttention(d, n_members=len(members), structure="block")
     diagonal_start(model, [init for _, init in members.values()])
     return sampler, model
 

@@ -102,7 +102,7 @@ class AugmentedLinearAttention(nn.Module):
         values = torch.einsum("eij,ebtj->ebti", W_PV, tokens)          # W_PV e_tau      (E, B, T, d)
         queries = torch.einsum("eij,ebtj->ebti", W_KQ, tokens)         # W_KQ e_t        (E, B, T, 3d)
         scores = torch.einsum("ebsi,ebti->ebts", tokens, queries)      # e_tau^T W_KQ e_t (E, B, t, tau)
-        t = torch.arange(1, T + 1, dtype=tokens.dtype)
+        t = torch.arange(1, T + 1, dtype=tokens.real.dtype)        # real positions, also for complex tokens
         scores = scores * torch.ones(T, T, dtype=torch.bool).tril() / t[:, None]
         return scores @ values
 

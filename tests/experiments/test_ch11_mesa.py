@@ -6,7 +6,6 @@ import torch
 
 from iclcore.evaluate import evaluate
 from iclcore.experiments.ch11_mesa import (
-    ComplexAugmentedLinearAttention,
     Law,
     diagonal_scales,
     long_context_error,
@@ -31,11 +30,13 @@ def test_the_diagonal_start_is_one_gradient_step():
                                atol=1e-5)
 
 
-def test_complex_layer_equals_the_book_layer_on_real_tokens():
-    tokens = torch.randn(2, 5, 12, generator=make_generator(1), dtype=torch.float64)
-    ref = AugmentedLinearAttention(4, n_members=2, structure="full", seed=3).double()
-    new = ComplexAugmentedLinearAttention(4, n_members=2, structure="full", seed=3).double()
-    torch.testing.assert_close(new(tokens), ref(tokens))
+def test_the_book_layer_takes_complex_tokens_and_is_linear_in_their_real_and_imaginary_parts():
+    g = make_generator(1)
+    real = torch.randn(2, 5, 12, generator=g, dtype=torch.float64)
+    layer = AugmentedLinearAttention(4, n_members=2, structure="full", seed=3).double()
+    out = layer(real.to(torch.complex128))
+    torch.testing.assert_close(out.real, layer(real))
+    torch.testing.assert_close(out.imag, torch.zeros_like(out.imag))
 
 
 def test_masked_tokens_give_nothing_to_learn():
