@@ -19,6 +19,10 @@ from iclcore.models.lora import LoRA, LoRAAttention, mask_factor_rank  # noqa: E
 from iclcore.models.pgd import PGD, WPGD  # noqa: E402
 
 __all__ += ["H3", "LinearAttention", "LoRA", "LoRAAttention", "PGD", "WPGD", "mask_factor_rank"]
+# transformers as algorithms (Part I)
+from iclcore.models.vector_gpt import NextStateGPT, RegressionGPT, VectorGPT  # noqa: E402
+
+__all__ += ["NextStateGPT", "RegressionGPT", "VectorGPT"]
 # minimax nonparametric ICL (Part I)
 from iclcore.models.feature_attention import FeatureLinearAttention  # noqa: E402
 

@@ -13,6 +13,11 @@ from iclcore.tasks.linear_regression import LinearRegression, TaskAlignedRegress
 from iclcore.tasks.retrieval import RetrievalRegression  # noqa: E402
 
 __all__ += ["LinearRegression", "RetrievalRegression", "TaskAlignedRegression"]
+# transformers as algorithms (Part I)
+from iclcore.tasks.linear_dynamics import LinearDynamics, stable_matrices  # noqa: E402
+from iclcore.tasks.regression_prompts import RegressionPrompts, prefix_risk  # noqa: E402
+
+__all__ += ["LinearDynamics", "RegressionPrompts", "prefix_risk", "stable_matrices"]
 # minimax nonparametric ICL (Part I)
 from iclcore.tasks.smooth_functions import SmoothFunctionRegression, SmoothPrior  # noqa: E402
 

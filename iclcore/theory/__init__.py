@@ -17,6 +17,23 @@ from iclcore.theory.wpgd import la_isotropic_hetero, wpgd_isotropic, wpgd_isotro
 __all__ += ["iid_isotropic_risk", "la_isotropic_hetero", "lora_residual_spectrum", "lora_risk", "pgd_optimal",
             "pgd_risk", "rag_kappa", "rag_moments", "rag_optimal", "rag_risk", "tfa_effective_n", "tfa_moments",
             "tfa_optimal", "tfa_risk", "wpgd_isotropic", "wpgd_isotropic_risk"]
+# transformers as algorithms (Part I)
+from iclcore.theory.estimators import (  # noqa: E402
+    GaussianPosteriorMean,
+    LeastSquares,
+    NearestNeighbours,
+    OneStepGD,
+    PoolPosteriorMean,
+    Ridge,
+    TransitionLeastSquares,
+    ZeroNextState,
+    gd_step_risk,
+    least_squares_risk,
+    optimal_gd_steps,
+)
+
+__all__ += ["GaussianPosteriorMean", "LeastSquares", "NearestNeighbours", "OneStepGD", "PoolPosteriorMean", "Ridge",
+            "TransitionLeastSquares", "ZeroNextState", "gd_step_risk", "least_squares_risk", "optimal_gd_steps"]
 # minimax nonparametric ICL (Part I)
 from iclcore.theory.nonparametric import (  # noqa: E402
     BasisAttention,
