@@ -47,3 +47,30 @@ def test_notebook_house_rules(path):
 
 
 FORBIDDEN = (r"\bspecs?\b", r"\.\./shared", r"notes/style\.md", r"public summaries", r"abstract-level")
+
+
+CHAPTER_FILES = [f.split("/")[-1] for f in toc_files() if f.startswith("book/chapters/")]
+CHAPTER_NUMBER = {name: i + 1 for i, name in enumerate(CHAPTER_FILES)}
+PAGES = [p for p in NOTEBOOKS] + sorted((ROOT / "book").glob("*.md"))
+
+
+def _reader_text(path) -> str:
+    if path.suffix == ".ipynb":
+        return "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                         if c["cell_type"] == "markdown")
+    return path.read_text()
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
+def test_chapter_numbers_are_links_that_follow_the_toc(path):
+    """A chapter is numbered by its place in _toc.yml, so a number written in the text goes stale when a chapter
+    is inserted. Every "Chapter N" must be a link to the chapter's notebook, and N its number in the toc."""
+    text = _reader_text(path)
+    unlinked = re.findall(r"(?<!\[)\b[Cc]hapters? \d+", text)
+    assert unlinked == [], f"link these chapter numbers to the chapter: {unlinked}"
+    wrong = []
+    for label, target in re.findall(r"\[((?:[Cc]hapters? )?\d+)[^\][]*\]\((?:[./a-z]*/)?(\d\d-[a-z0-9-]+)\.ipynb", text):
+        number = int(re.search(r"\d+", label).group())
+        if CHAPTER_NUMBER.get(target) != number:
+            wrong.append(f"{label!r} -> {target} (chapter {CHAPTER_NUMBER.get(target)})")
+    assert wrong == [], f"chapter numbers that do not match _toc.yml: {wrong}"
