@@ -51,7 +51,7 @@ FORBIDDEN = (r"\bspecs?\b", r"\.\./shared", r"notes/style\.md", r"public summari
 
 CHAPTER_FILES = [f.split("/")[-1] for f in toc_files() if f.startswith("book/chapters/")]
 CHAPTER_NUMBER = {name: i + 1 for i, name in enumerate(CHAPTER_FILES)}
-PAGES = [p for p in NOTEBOOKS] + sorted((ROOT / "book").glob("*.md"))
+PAGES = list(NOTEBOOKS) + sorted((ROOT / "book").glob("*.md"))
 
 
 def _reader_text(path) -> str:
@@ -69,7 +69,8 @@ def test_chapter_numbers_are_links_that_follow_the_toc(path):
     unlinked = re.findall(r"(?<!\[)\b[Cc]hapters? \d+", text)
     assert unlinked == [], f"link these chapter numbers to the chapter: {unlinked}"
     wrong = []
-    for label, target in re.findall(r"\[((?:[Cc]hapters? )?\d+)[^\][]*\]\((?:[./a-z]*/)?(\d\d-[a-z0-9-]+)\.ipynb", text):
+    link = r"\[((?:[Cc]hapters? )?\d+)[^\][]*\]\((?:[./a-z]*/)?(\d\d-[a-z0-9-]+)\.ipynb"
+    for label, target in re.findall(link, text):
         number = int(re.search(r"\d+", label).group())
         if CHAPTER_NUMBER.get(target) != number:
             wrong.append(f"{label!r} -> {target} (chapter {CHAPTER_NUMBER.get(target)})")
