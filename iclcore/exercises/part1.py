@@ -178,7 +178,7 @@ def check_optimal_sample_weights(fn: Callable, show: bool = True) -> Verdict:
     ``a_i = d + 1 + sigma_i^2``, ``Q = sum_i 1/a_i`` ({eq}`eq-ch2-wopt`), shape (n,). ``noise_vars`` holds the
     label-noise *variances* sigma_i^2."""
     cases = [Case("all examples clean (d=5, n=4)", (5, np.zeros(4))),
-             Case("half-noisy prompt, s²=25 (d=5, n=6)", (5, np.r_[np.zeros(3), np.full(3, 25.0)])),
+             Case("half-noisy prompt, σ₊²=25 (d=5, n=6)", (5, np.r_[np.zeros(3), np.full(3, 25.0)])),
              Case("noise growing along the prompt, σ_i² = 2i (d=3)", (3, 2.0 * np.arange(1, 7))),
              Case("one example (n=1)", (2, np.array([1.0]))),
              Case("one nearly useless example (σ² = 10⁶)", (4, np.array([0.0, 0.0, 1e6])))]

@@ -3,10 +3,10 @@ transformer (file 06).
 
 Selective attention (references :func:`iclcore.theory.dilution_mass` and :func:`iclcore.theory.sphere_log_mgf`):
 
-* :func:`check_dilution_mass` -- ``fn(n, delta, tau) -> a``, the attention on the needle {eq}`eq-ch5-dilution`;
-* :func:`check_required_temperature` -- ``fn(n, delta, mass) -> tau``, the inverse temperature that keeps a given
+* :func:`check_dilution_mass` -- ``fn(n, delta, inv_temp) -> a``, the attention on the needle {eq}`eq-ch5-dilution`;
+* :func:`check_required_temperature` -- ``fn(n, delta, mass) -> inv_temp``, the inverse temperature that keeps a given
   mass on the needle (the reference inverts ``dilution_mass`` numerically);
-* :func:`check_effective_gap` -- ``fn(s_target, kappa, d, tau) -> delta_eff``, the gap against random
+* :func:`check_effective_gap` -- ``fn(s_target, kappa, d, inv_temp) -> delta_eff``, the gap against random
   distractors {eq}`eq-ch5-random`.
 
 Convolution-augmented transformer (references :func:`iclcore.models.causal_conv` and the hand-built CAT
@@ -40,34 +40,34 @@ from iclcore.theory import dilution_mass, sphere_log_mgf
 
 
 def check_dilution_mass(fn: Callable, show: bool = True) -> Verdict:
-    """Check ``fn(n, delta, tau)``: the attention on one target key among ``n`` keys whose ``n - 1``
-    distractors score ``delta`` less, at inverse temperature ``tau`` ({eq}`eq-ch5-dilution`). ``n`` and
-    ``tau`` may be arrays (broadcast)."""
+    """Check ``fn(n, delta, inv_temp)``: the attention on one target key among ``n`` keys whose ``n - 1``
+    distractors score ``delta`` less, at inverse temperature ``inv_temp`` ({eq}`eq-ch5-dilution`). ``n`` and
+    ``inv_temp`` may be arrays (broadcast)."""
     n_grid = np.array([2, 10, 100, 1000, 10_000])
     cases = [Case("a single key (n=1): nothing to dilute", (1, 2.0, 1.0)),
              Case("two keys, no gap", (2, 0.0, 1.0)),
              Case("100 keys, gap 2", (100, 2.0, 1.0)),
-             Case("a sweep over n, fixed τ", (n_grid, 2.0, 1.0)),
-             Case("a sweep over n, τ = 1 + 0.5 log n", (n_grid, 2.0, 1 + 0.5 * np.log(n_grid))),
-             Case("a negative gap, τ = 2", (10, -1.0, 2.0)),
-             Case("a million keys, τΔ = 30", (10**6, 3.0, 10.0))]
-    wrong = [(lambda n, delta, tau: 1 / (1 + np.asarray(n, dtype=float) * np.exp(-tau * delta)),
+             Case("a sweep over n, fixed ϑ", (n_grid, 2.0, 1.0)),
+             Case("a sweep over n, ϑ = 1 + 0.5 log n", (n_grid, 2.0, 1 + 0.5 * np.log(n_grid))),
+             Case("a negative gap, ϑ = 2", (10, -1.0, 2.0)),
+             Case("a million keys, ϑΔ = 30", (10**6, 3.0, 10.0))]
+    wrong = [(lambda n, delta, inv_temp: 1 / (1 + np.asarray(n, dtype=float) * np.exp(-inv_temp * delta)),
               "The target is not one of its own distractors: there are n − 1 of them, so a single key (n = 1) "
               "gets all the attention."),
-             (lambda n, delta, tau: dilution_mass(n, delta / np.asarray(tau) ** 2, tau),
-              "τ is an *inverse* temperature: it multiplies the logits, so the weight of a distractor relative "
-              "to the target is exp(−τΔ), not exp(−Δ/τ)."),
-             (lambda n, delta, tau: dilution_mass(n, delta, 1.0) + 0 * np.asarray(tau),
-              "τ is missing: every logit is multiplied by τ, so the gap becomes τΔ."),
-             (lambda n, delta, tau: 1 / (1 + (np.asarray(n, dtype=float) - 1) * np.exp(tau * delta)),
+             (lambda n, delta, inv_temp: dilution_mass(n, delta / np.asarray(inv_temp) ** 2, inv_temp),
+              "ϑ is an *inverse* temperature: it multiplies the logits, so the weight of a distractor relative "
+              "to the target is exp(−ϑΔ), not exp(−Δ/ϑ) (a temperature τ would divide them)."),
+             (lambda n, delta, inv_temp: dilution_mass(n, delta, 1.0) + 0 * np.asarray(inv_temp),
+              "ϑ is missing: every logit is multiplied by ϑ, so the gap becomes ϑΔ."),
+             (lambda n, delta, inv_temp: 1 / (1 + (np.asarray(n, dtype=float) - 1) * np.exp(inv_temp * delta)),
               "The sign of the exponent is flipped: a larger gap must give the target *more* attention, "
-              "1/(1 + (n − 1) exp(−τΔ)).")]
-    return check_function(fn, lambda n, delta, tau: dilution_mass(n, delta, tau), cases, name="dilution mass",
+              "1/(1 + (n − 1) exp(−ϑΔ)).")]
+    return check_function(fn, lambda n, delta, inv_temp: dilution_mass(n, delta, inv_temp), cases, name="dilution mass",
                           wrong_answers=wrong, rtol=1e-9, atol=1e-12, show=show)
 
 
 def _temperature_for(n, delta: float, mass: float):
-    """The tau > 0 with ``dilution_mass(n, delta, tau) == mass``, by bracketing (element-wise over ``n``)."""
+    """The inv_temp > 0 with ``dilution_mass(n, delta, inv_temp) == mass``, by bracketing (element-wise over ``n``)."""
     def one(m):
         return brentq(lambda t: float(dilution_mass(m, delta, t)) - mass, 1e-9, 1e4, xtol=1e-14, rtol=1e-14)
     n = np.asarray(n, dtype=np.float64)
@@ -75,7 +75,7 @@ def _temperature_for(n, delta: float, mass: float):
 
 
 def check_required_temperature(fn: Callable, show: bool = True) -> Verdict:
-    """Check ``fn(n, delta, mass)``: the inverse temperature ``tau`` at which a target with logit gap ``delta``
+    """Check ``fn(n, delta, mass)``: the inverse temperature ``inv_temp`` at which a target with logit gap ``delta``
     over ``n - 1`` equal distractors receives attention ``mass`` (invert {eq}`eq-ch5-dilution`); ``n`` may be an
     array. Every case has a positive answer."""
     cases = [Case("10 keys, gap 2, mass 0.9", (10, 2.0, 0.9)),
@@ -89,9 +89,9 @@ def check_required_temperature(fn: Callable, show: bool = True) -> Verdict:
     wrong = [(lambda n, delta, mass: np.log(np.asarray(n, dtype=np.float64) * mass / (1 - mass)) / delta,
               "n − 1 distractors, not n: the target does not compete with itself."),
              (lambda n, delta, mass: np.log(odds(n, mass)),
-              "Divide by Δ: the distractors weigh exp(−τΔ), so τΔ = log((n − 1) a/(1 − a))."),
+              "Divide by Δ: the distractors weigh exp(−ϑΔ), so ϑΔ = log((n − 1) a/(1 − a))."),
              (lambda n, delta, mass: np.log((np.asarray(n, dtype=np.float64) - 1) * (1 - mass) / mass) / delta,
-              "The odds are inverted: from a = 1/(1 + (n − 1) exp(−τΔ)), exp(τΔ) = (n − 1) a/(1 − a)."),
+              "The odds are inverted: from a = 1/(1 + (n − 1) exp(−ϑΔ)), exp(ϑΔ) = (n − 1) a/(1 − a)."),
              (lambda n, delta, mass: np.log(np.asarray(n, dtype=np.float64) - 1) / delta,
               "That keeps the mass at 1/2 only: the target mass a enters through its odds a/(1 − a).")]
     return check_function(fn, _temperature_for, cases, name="required temperature", wrong_answers=wrong,
@@ -99,28 +99,28 @@ def check_required_temperature(fn: Callable, show: bool = True) -> Verdict:
 
 
 def check_effective_gap(fn: Callable, show: bool = True) -> Verdict:
-    """Check ``fn(s_target, kappa, d, tau)``: the effective gap ``s_target - log M_d(tau kappa) / tau`` of a
-    target with untempered logit ``s_target`` against distractor keys uniform on the unit sphere of R^d, for a
-    query logit vector of norm ``kappa`` ({eq}`eq-ch5-random`; ``theory.sphere_log_mgf(kappa, d)`` is
-    ``log M_d(kappa)``)."""
+    """Check ``fn(s_target, kappa, d, inv_temp)``: the effective gap
+    ``s_target - log M_d(inv_temp kappa) / inv_temp`` of a target with untempered logit ``s_target`` against
+    distractor keys uniform on the unit sphere of R^d, for a query logit vector of norm ``kappa``
+    ({eq}`eq-ch5-random`; ``theory.sphere_log_mgf(kappa, d)`` is ``log M_d(kappa)``)."""
     cases = [Case("κ = 0: every distractor scores 0", (1.0, 0.0, 8, 1.0)),
-             Case("s = 3, κ = 5, d = 16, τ = 1", (3.0, 5.0, 16, 1.0)),
-             Case("the same at τ = 2.5", (3.0, 5.0, 16, 2.5)),
+             Case("s = 3, κ = 5, d = 16, ϑ = 1", (3.0, 5.0, 16, 1.0)),
+             Case("the same at ϑ = 2.5", (3.0, 5.0, 16, 2.5)),
              Case("the circle, d = 2", (10.0, 12.0, 2, 1.0)),
-             Case("d = 64, κ = 20, τ = 1.5", (4.0, 20.0, 64, 1.5))]
-    wrong = [(lambda s, kappa, d, tau: s,
+             Case("d = 64, κ = 20, ϑ = 1.5", (4.0, 20.0, 64, 1.5))]
+    wrong = [(lambda s, kappa, d, inv_temp: s,
               "That treats the distractors as equal, each at the mean logit 0. Random keys spread their logits, "
-              "and the softmax averages exp(τ w^T x), whose mean is M_d(τκ) ≥ exp(0)."),
-             (lambda s, kappa, d, tau: s - sphere_log_mgf(tau * kappa, d),
-              "Divide log M_d(τκ) by τ: the gap is measured before the temperature, so that the distractors weigh "
-              "exp(−τ Δ_eff)."),
-             (lambda s, kappa, d, tau: s - sphere_log_mgf(kappa, d) / tau,
+              "and the softmax averages exp(ϑ w^T x), whose mean is M_d(ϑκ) ≥ exp(0)."),
+             (lambda s, kappa, d, inv_temp: s - sphere_log_mgf(inv_temp * kappa, d),
+              "Divide log M_d(ϑκ) by ϑ: the gap is measured before the temperature, so that the distractors weigh "
+              "exp(−ϑ Δ_eff)."),
+             (lambda s, kappa, d, inv_temp: s - sphere_log_mgf(kappa, d) / inv_temp,
               "The temperature multiplies the logits before they are exponentiated: the moment generating "
-              "function is taken at τκ, M_d(τκ)."),
-             (lambda s, kappa, d, tau: s - tau * kappa**2 / (2 * d),
-              "That is the small-κ (Gaussian) approximation log M_d(τκ) ≈ (τκ)²/(2d). Trained models have κ of "
+              "function is taken at ϑκ, M_d(ϑκ)."),
+             (lambda s, kappa, d, inv_temp: s - inv_temp * kappa**2 / (2 * d),
+              "That is the small-κ (Gaussian) approximation log M_d(ϑκ) ≈ (ϑκ)²/(2d). Trained models have κ of "
               "several units: use sphere_log_mgf.")]
-    return check_function(fn, lambda s, kappa, d, tau: s - sphere_log_mgf(tau * kappa, d) / tau, cases,
+    return check_function(fn, lambda s, kappa, d, inv_temp: s - sphere_log_mgf(inv_temp * kappa, d) / inv_temp, cases,
                           name="effective gap", wrong_answers=wrong, rtol=1e-9, atol=1e-12, show=show)
 
 

@@ -20,7 +20,7 @@ from iclcore.tasks.base import make_generator
 from iclcore.tasks.sequences import NeedleRetrieval
 from iclcore.theory.dilution import dilution_mass, random_key_mass
 
-NEEDLE_METRICS = ("mass", "mass_theory", "mass_equal", "mse", "tau")
+NEEDLE_METRICS = ("mass", "mass_theory", "mass_equal", "mse", "inv_temp")
 
 
 def _members(model: nn.Module) -> list[tuple[object, nn.Module]]:
@@ -32,15 +32,15 @@ def _members(model: nn.Module) -> list[tuple[object, nn.Module]]:
 @torch.no_grad()
 def _needle_at(model: NeedleAttention, n: int, noise: float, n_prompts: int, seed: int) -> dict[str, float]:
     Z, y, t = NeedleRetrieval(model.d, n, noise).sample(n_prompts, make_generator(seed))
-    tau = model.temperature(n)
+    inv_temp = model.temperature(n)
     target_logit, kappa = model.query_geometry(Z, t)
-    logits = model.scores(Z) / tau
+    logits = model.scores(Z) / inv_temp
     gap = target_logit - (logits.sum(-1) - target_logit) / (n - 1)
     return {"mass": model.attention_map(Z)[torch.arange(n_prompts), t].double().mean().item(),
             "mass_theory": float(random_key_mass(n, target_logit.double().numpy(), kappa.double().numpy(),
-                                                 model.d, tau).mean()),
-            "mass_equal": float(dilution_mass(n, gap.double().mean().item(), tau)),
-            "mse": ((model(Z) - y) ** 2).double().mean().item(), "tau": tau}
+                                                 model.d, inv_temp).mean()),
+            "mass_equal": float(dilution_mass(n, gap.double().mean().item(), inv_temp)),
+            "mse": ((model(Z) - y) ** 2).double().mean().item(), "inv_temp": inv_temp}
 
 
 def needle_report(model: nn.Module, ns: Sequence[int], noise: float = 0.1, n_prompts: int = 2000,
@@ -56,7 +56,7 @@ def needle_report(model: nn.Module, ns: Sequence[int], noise: float = 0.1, n_pro
       logit, ``kappa = ||w||`` and temperature, averaged over the same prompts;
     * ``mass_equal``: the equal-distractor formula {eq}`eq-ch5-dilution` with the mean untempered logit gap
       between needle and distractors (the naive prediction);
-    * ``mse``: test error (predicting 0 scores 1); ``tau``: the temperature at that length.
+    * ``mse``: test error (predicting 0 scores 1); ``inv_temp``: the temperature at that length.
     """
     if len(ns) == 0 or any(int(n) < 2 for n in ns):
         raise ValueError(f"ns must hold context lengths >= 2, got {list(ns)}")

@@ -6,10 +6,13 @@
 block. Blocks that can show their attention map offer ``attention_map(h) -> (B, n_heads, T, T)``.
 
 Selective self-attention (SSA; Zhang et al., NeurIPS 2024) multiplies each query (and optionally each
-value) by a learned scalar *inverse temperature*. The book's parameterisation, {eq}`eq-ch5-ssa`:
+value) by a learned scalar. On a query it is an *inverse temperature* (the book writes it vartheta, ``inv_temp``
+in code; a temperature tau would divide the scores). The book's parameterisation, {eq}`eq-ch5-ssa`:
 
-    tau_q(x, i) = tau_tok(x) * tau_pos(i),   tau_tok(x) = softplus(u^T x + c) / softplus(c_0),
-    tau_pos(i) = 1 + softplus(beta) * log(i),       tau_v(x) = 2 * sigmoid(u_v^T x + c_v),
+    inv_temp_q(x, i) = inv_temp_tok(x) * inv_temp_pos(i),
+    inv_temp_tok(x) = softplus(u^T x + c) / softplus(c_0),          (u, c: attributes of TokenTemperature)
+    inv_temp_pos(i) = 1 + softplus(beta) * log(i),                   (slope softplus(beta), the chapter's c)
+    inv_temp_v(x) = 2 * sigmoid(u_v^T x + c_v),                      (the value scale)
 
 one (u, c, beta, u_v, c_v) per head; i is the number of keys the query sees (its 1-based position).
 At initialisation ``u = 0, c = c_0`` and ``u_v = 0, c_v = 0``, so the token and value temperatures are exactly
@@ -49,7 +52,7 @@ def rope(x: torch.Tensor, base: float = 10_000.0) -> torch.Tensor:
 
 
 class TokenTemperature(nn.Module):
-    """``tau_tok(x) = softplus(u_h^T x + c_h) / softplus(c_0)`` per head ({eq}`eq-ch5-ssa`); 1 at init.
+    """``inv_temp_tok(x) = softplus(u_h^T x + c_h) / softplus(c_0)`` per head ({eq}`eq-ch5-ssa`); 1 at init.
 
     ``forward(x)``: x (..., T, d) -> temperatures (..., n_heads, T).
     """
@@ -65,7 +68,7 @@ class TokenTemperature(nn.Module):
 
 
 class PositionTemperature(nn.Module):
-    """``tau_pos(i) = 1 + slope_h * log(i)`` with ``slope_h = softplus(beta_h) > 0`` ({eq}`eq-ch5-ssa`).
+    """``inv_temp_pos(i) = 1 + slope_h * log(i)`` with ``slope_h = softplus(beta_h) > 0`` ({eq}`eq-ch5-ssa`).
 
     i is the number of keys the query sees. ``slope`` is the initial slope; ``learn=False`` keeps it fixed
     (fixed log-length scaling). ``forward(n_keys)``: (...,) tensor of key counts -> (n_heads, ...).
@@ -91,7 +94,7 @@ class PositionTemperature(nn.Module):
 
 
 class ValueTemperature(nn.Module):
-    """``tau_v(x) = 2 sigmoid(u_h^T x + c_h)`` in (0, 2), 1 at init ({eq}`eq-ch5-ssa`).
+    """``inv_temp_v(x) = 2 sigmoid(u_h^T x + c_h)`` in (0, 2), 1 at init ({eq}`eq-ch5-ssa`).
 
     ``forward(x)``: x (..., T, d) -> (..., n_heads, T).
     """
@@ -108,7 +111,7 @@ class ValueTemperature(nn.Module):
 class CausalSelfAttention(nn.Module):
     """Multi-head causal softmax attention, nanoGPT style (Vaswani et al. 2017).
 
-    ``a_ij = softmax_{j<=i}(tau_q(i) q_i^T k_j / sqrt(d_head))``, output ``W_o sum_j a_ij tau_v(j) v_j``
+    ``a_ij = softmax_{j<=i}(inv_temp_q(i) q_i^T k_j / sqrt(d_head))``, output ``W_o sum_j a_ij inv_temp_v(j) v_j``
     with every temperature 1 here; :class:`SelectiveAttention` overrides the two temperature methods.
 
     Parameters: ``d_model`` (divisible by ``n_heads``), ``n_heads``, ``bias`` (linear layers),
@@ -148,7 +151,8 @@ class CausalSelfAttention(nn.Module):
         return q, k, v
 
     def scores(self, h: torch.Tensor, causal: bool = True) -> torch.Tensor:
-        """Attention logits ``tau_q q_i^T k_j / sqrt(d_head)``, shape (B, n_heads, T, T); -inf above the diagonal."""
+        """Attention logits ``inv_temp_q q_i^T k_j / sqrt(d_head)``, shape (B, n_heads, T, T); -inf above the
+        diagonal."""
         q, k, _ = self._qkv(h)
         s = q @ k.transpose(-1, -2) / math.sqrt(self.d_head)
         return s.masked_fill(~causal_mask(h.shape[1], h.device), float("-inf")) if causal else s
@@ -164,8 +168,8 @@ class CausalSelfAttention(nn.Module):
 
 
 class SelectiveAttention(CausalSelfAttention):
-    """Selective self-attention (SSA; Zhang et al. 2024): queries scaled by ``tau_tok(x_i) * tau_pos(i)``,
-    values optionally by ``tau_v(x_j)`` ({eq}`eq-ch5-ssa`).
+    """Selective self-attention (SSA; Zhang et al. 2024): queries scaled by ``inv_temp_tok(x_i) * inv_temp_pos(i)``,
+    values optionally by ``inv_temp_v(x_j)`` ({eq}`eq-ch5-ssa`).
 
     Parameters (besides those of :class:`CausalSelfAttention`): ``token_temp``, ``pos_temp``, ``value_temp``
     switch the three temperatures on; ``pos_slope`` is the initial log-length slope and ``learn_pos_slope=False``
@@ -177,31 +181,31 @@ class SelectiveAttention(CausalSelfAttention):
                  value_temp: bool = False, pos_slope: float = 0.1, learn_pos_slope: bool = True,
                  bias: bool = False, rope: bool = False):
         super().__init__(d_model, n_heads, bias=bias, rope=rope)
-        self.tau_tok = TokenTemperature(d_model, n_heads) if token_temp else None
-        self.tau_pos = PositionTemperature(n_heads, pos_slope, learn_pos_slope) if pos_temp else None
-        self.tau_v = ValueTemperature(d_model, n_heads) if value_temp else None
+        self.inv_temp_tok = TokenTemperature(d_model, n_heads) if token_temp else None
+        self.inv_temp_pos = PositionTemperature(n_heads, pos_slope, learn_pos_slope) if pos_temp else None
+        self.inv_temp_v = ValueTemperature(d_model, n_heads) if value_temp else None
 
     def query_temperature(self, h: torch.Tensor) -> torch.Tensor:
-        tau = super().query_temperature(h)
-        if self.tau_tok is not None:
-            tau = tau * self.tau_tok(h)
-        if self.tau_pos is not None:
-            tau = tau * self.tau_pos(torch.arange(1, h.shape[1] + 1, device=h.device))[None]
-        return tau
+        inv_temp = super().query_temperature(h)
+        if self.inv_temp_tok is not None:
+            inv_temp = inv_temp * self.inv_temp_tok(h)
+        if self.inv_temp_pos is not None:
+            inv_temp = inv_temp * self.inv_temp_pos(torch.arange(1, h.shape[1] + 1, device=h.device))[None]
+        return inv_temp
 
     def value_temperature(self, h: torch.Tensor) -> torch.Tensor:
-        tau = super().value_temperature(h)
-        return tau if self.tau_v is None else tau * self.tau_v(h)
+        inv_temp = super().value_temperature(h)
+        return inv_temp if self.inv_temp_v is None else inv_temp * self.inv_temp_v(h)
 
 
 # ----------------------------------------------------------------------------------------------------------
 # The one-layer models of the chapter's designed tasks (query-selectivity, needle retrieval, value-selectivity)
 
 class BilinearSoftmax(nn.Module):
-    """Row-stochastic transition model ``P_hat(j | i) = softmax_j(tau(x_i) x_i^T W x_j)`` over all K tokens
+    """Row-stochastic transition model ``P_hat(j | i) = softmax_j(inv_temp(x_i) x_i^T W x_j)`` over all K tokens
     ({eq}`eq-ch5-spiky`): one attention layer whose K queries and K keys are the fixed embeddings ``X`` (K, d).
 
-    ``token_temp=False`` is vanilla attention (tau = 1). ``forward(X)`` returns log-probabilities (K, K).
+    ``token_temp=False`` is vanilla attention (inv_temp = 1). ``forward(X)`` returns log-probabilities (K, K).
     """
 
     def __init__(self, d: int, token_temp: bool, init_scale: float = 0.1, seed: int = 0):
@@ -209,21 +213,21 @@ class BilinearSoftmax(nn.Module):
         g = torch.Generator().manual_seed(seed)
         d = validate.positive_int("d", d)
         self.W = nn.Parameter(validate.positive("init_scale", init_scale) * torch.randn(d, d, generator=g))
-        self.tau = TokenTemperature(d, 1) if token_temp else None
+        self.inv_temp = TokenTemperature(d, 1) if token_temp else None
 
     def temperature(self, X: torch.Tensor) -> torch.Tensor:
-        """tau(x_k) for each token, shape (K,)."""
-        return X.new_ones(X.shape[0]) if self.tau is None else self.tau(X)[0]
+        """inv_temp(x_k) for each token, shape (K,)."""
+        return X.new_ones(X.shape[0]) if self.inv_temp is None else self.inv_temp(X)[0]
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         return torch.log_softmax(self.temperature(X)[:, None] * (X @ self.W @ X.T), dim=-1)
 
     @torch.no_grad()
     def normalized_weight_norm(self, X: torch.Tensor) -> torch.Tensor:
-        """``||W||_F`` after moving the overall scale of tau into W (geometric mean of tau over tokens := 1).
+        """``||W||_F`` after moving the overall scale of inv_temp into W (geometric mean of inv_temp over tokens := 1).
 
-        Only the product tau(x) W is identified, so this is the fair norm to compare with vanilla's ``||W||_F``
-        (for vanilla, tau = 1 and it is ``||W||_F``). A 0-dimensional tensor.
+        Only the product inv_temp(x) W is identified, so this is the fair norm to compare with vanilla's ``||W||_F``
+        (for vanilla, inv_temp = 1 and it is ``||W||_F``). A 0-dimensional tensor.
         """
         return self.W.norm() * self.temperature(X).log().mean().exp()
 
@@ -232,10 +236,10 @@ class NeedleAttention(nn.Module):
     """One-head attention of the needle task: the query ``x_q`` reads the values of the n context tokens.
 
     Prompt ``Z`` (B, n+1, d+1): tokens ``[x_j; y_j]`` then the query ``[x_q; 0]``. Prediction
-    ({eq}`eq-ch5-needle`) ``y_hat = sum_j a_j y_j``, ``a = softmax_j(tau_pos(n) (W_q x_q)^T (W_k x_j) / sqrt(d))``
+    ({eq}`eq-ch5-needle`) ``y_hat = sum_j a_j y_j``, ``a = softmax_j(inv_temp_pos(n) (W_q x_q)^T (W_k x_j) / sqrt(d))``
     over the n context tokens. ``pos_temp=False`` is vanilla attention; ``pos_temp=True`` uses
-    ``tau_pos(n) = 1 + slope log n``. ``value_temp=True`` also scales each value by the value temperature of
-    its token, ``y_hat = sum_j a_j tau_v(x_j) y_j`` ({eq}`eq-ch5-value`). ``forward(Z)`` -> (B,).
+    ``inv_temp_pos(n) = 1 + slope log n``. ``value_temp=True`` also scales each value by the value temperature of
+    its token, ``y_hat = sum_j a_j inv_temp_v(x_j) y_j`` ({eq}`eq-ch5-value`). ``forward(Z)`` -> (B,).
     """
 
     def __init__(self, d: int, pos_temp: bool, pos_slope: float = 0.1, init_scale: float = 1.0, seed: int = 0,
@@ -246,15 +250,15 @@ class NeedleAttention(nn.Module):
         std = validate.positive("init_scale", init_scale) / d**0.5
         self.W_q = nn.Parameter(torch.eye(d) + std * torch.randn(d, d, generator=g))
         self.W_k = nn.Parameter(torch.eye(d) + std * torch.randn(d, d, generator=g))
-        self.tau_pos = PositionTemperature(1, pos_slope) if pos_temp else None
-        self.tau_v = ValueTemperature(d, 1) if value_temp else None
+        self.inv_temp_pos = PositionTemperature(1, pos_slope) if pos_temp else None
+        self.inv_temp_v = ValueTemperature(d, 1) if value_temp else None
         self.d = d
 
     def temperature(self, n: int) -> float:
-        """tau_pos(n) (1 for vanilla)."""
-        if self.tau_pos is None:
+        """inv_temp_pos(n) (1 for vanilla)."""
+        if self.inv_temp_pos is None:
             return 1.0
-        return float(self.tau_pos(torch.tensor(float(n)))[0].detach())
+        return float(self.inv_temp_pos(torch.tensor(float(n)))[0].detach())
 
     def scores(self, Z: torch.Tensor) -> torch.Tensor:
         """Tempered logits of the query over the n context tokens, shape (B, n)."""
@@ -262,8 +266,8 @@ class NeedleAttention(nn.Module):
             raise ValueError(f"Z must have shape (B, n+1, {self.d + 1}), got {tuple(Z.shape)}")
         x, xq = Z[:, :-1, :-1], Z[:, -1, :-1]
         s = torch.einsum("bd,bnd->bn", xq @ self.W_q.T, x @ self.W_k.T) / self.d**0.5
-        if self.tau_pos is not None:
-            s = s * self.tau_pos(torch.tensor(float(x.shape[1])))[0]
+        if self.inv_temp_pos is not None:
+            s = s * self.inv_temp_pos(torch.tensor(float(x.shape[1])))[0]
         return s
 
     @torch.no_grad()
@@ -283,11 +287,11 @@ class NeedleAttention(nn.Module):
         return torch.softmax(self.scores(Z), dim=-1)
 
     def value_scale(self, Z: torch.Tensor) -> torch.Tensor:
-        """``tau_v(x_j)`` of the n context tokens, shape (B, n) (all ones without a value temperature)."""
-        if self.tau_v is None:
+        """``inv_temp_v(x_j)`` of the n context tokens, shape (B, n) (all ones without a value temperature)."""
+        if self.inv_temp_v is None:
             return Z.new_ones(Z.shape[0], Z.shape[1] - 1)
-        return self.tau_v(Z[:, :-1, :-1])[:, 0]
+        return self.inv_temp_v(Z[:, :-1, :-1])[:, 0]
 
     def forward(self, Z: torch.Tensor) -> torch.Tensor:
-        values = Z[:, :-1, -1] if self.tau_v is None else Z[:, :-1, -1] * self.value_scale(Z)
+        values = Z[:, :-1, -1] if self.inv_temp_v is None else Z[:, :-1, -1] * self.value_scale(Z)
         return (self.attention_map(Z) * values).sum(-1)

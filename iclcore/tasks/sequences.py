@@ -40,7 +40,7 @@ class SpikyTransitions:
     """Target attention rows ``P*(j | i) = softmax_j(beta_i x_i^T M x_j)`` ({eq}`eq-ch5-spiky`).
 
     ``X`` (K, d) unit token embeddings, ``M`` (d, d), ``beta`` (K,) per-query inverse temperatures with
-    ``beta_i = softplus(a^T x_i + b)`` (so SSA with ``tau = softplus`` represents P* exactly), ``P`` (K, K).
+    ``beta_i = softplus(a^T x_i + b)`` (so SSA with ``inv_temp = softplus`` represents P* exactly), ``P`` (K, K).
     Tensors are float64.
     """
 

@@ -95,9 +95,9 @@ __all__ += ["InfeasibleSVMError", "active_constraints", "constraint_matrix", "co
             "solve_svm_equivalent", "solve_value_svm"]
 # --- Part III (chapters 5-6) ---
 from iclcore.theory.cat import construction_mass, landmark_retrieval_theory  # noqa: E402
-from iclcore.theory.dilution import dilution_mass, log_scaled_tau, random_key_mass, sphere_log_mgf  # noqa: E402
+from iclcore.theory.dilution import dilution_mass, log_scaled_inv_temp, random_key_mass, sphere_log_mgf  # noqa: E402
 
-__all__ += ["construction_mass", "dilution_mass", "landmark_retrieval_theory", "log_scaled_tau", "random_key_mass",
+__all__ += ["construction_mass", "dilution_mass", "landmark_retrieval_theory", "log_scaled_inv_temp", "random_key_mass",
             "sphere_log_mgf"]
 # --- autoregressive learning ---
 from iclcore.theory.autoregressive import (  # noqa: E402

@@ -19,16 +19,17 @@ from iclcore import validate
 
 
 def rag_moments(d: int, n: int, alpha: float, noise: float = 0.0) -> tuple[float, float, float]:
-    """The moments ``(A, B, C)`` of the risk quadratic ``L(w) = A - 2wB + w^2 C`` ({eq}`eq-ch2-ragmoments`).
+    """The moments ``(mu_0, mu_1, mu_2)`` of the risk quadratic ``L(w) = mu_0 - 2 w mu_1 + w^2 mu_2``
+    ({eq}`eq-ch2-ragmoments`).
 
-    With ``s^2 = 1 - alpha^2`` and ``m_k = E||x||^{2k}`` (chi-square moments ``d, d(d+2), d(d+2)(d+4)``):
+    With ``abar^2 = 1 - alpha^2`` and ``m_k = E||x||^{2k}`` (chi-square moments ``d, d(d+2), d(d+2)(d+4)``):
 
-        A = d + noise^2,
-        B = n d (alpha^2 (d + 1) + 1),
-        C = n T1 + n (n - 1) T2 + noise^2 n T3,   where
-        T1 = E[(x^T x_1)^2 ||x_1||^2] = alpha^4 m_3 + alpha^2 s^2 (d + 5) m_2 + s^4 m_2,
-        T2 = E[(x^T x_1)(x^T x_2)(x_1^T x_2)] = alpha^4 m_3 + 2 alpha^2 s^2 m_2 + s^4 m_1,
-        T3 = E[(x^T x_1)^2] = alpha^2 m_2 + s^2 m_1.
+        mu_0 = d + noise^2,
+        mu_1 = n d (alpha^2 (d + 1) + 1),
+        mu_2 = n T1 + n (n - 1) T2 + noise^2 n T3,   where
+        T1 = E[(x^T x_1)^2 ||x_1||^2] = alpha^4 m_3 + alpha^2 abar^2 (d + 5) m_2 + abar^4 m_2,
+        T2 = E[(x^T x_1)(x^T x_2)(x_1^T x_2)] = alpha^4 m_3 + 2 alpha^2 abar^2 m_2 + abar^4 m_1,
+        T3 = E[(x^T x_1)^2] = alpha^2 m_2 + abar^2 m_1.
     """
     validate.positive_int("d", d)
     validate.positive_int("n", n)

@@ -8,7 +8,7 @@ design ({eq}`eq-ch2-tfa`, :class:`iclcore.tasks.TaskAlignedRegression`): ``beta 
     x_i, x ~ N(0, S),   S = c I + e u u^T,   c = 1 - alpha^2,   e = alpha^2 d,
 
 with ``y_i = beta^T x_i + xi_i``, ``y = beta^T x + xi``, ``xi ~ N(0, noise^2)``. The design is rotation
-invariant, so ``W* = w I`` and the risk is the quadratic ``L(w) = A - 2wB + w^2 C`` with exact moments
+invariant, so ``W* = w I`` and the risk is the quadratic ``L(w) = mu_0 - 2 w mu_1 + w^2 mu_2`` with exact moments
 ({eq}`eq-ch2-tfamoments`; given beta, Isserlis' theorem; then ``E||beta||^2 = d``):
 
     A = (c + e) d + noise^2,
@@ -33,7 +33,8 @@ def _check(d: int, n: int, alpha: float, noise: float) -> tuple[float, float]:
 
 
 def tfa_moments(d: int, n: int, alpha: float, noise: float = 0.0) -> tuple[float, float, float]:
-    """The moments ``(A, B, C)`` of the risk quadratic ``L(w) = A - 2wB + w^2 C`` ({eq}`eq-ch2-tfamoments`)."""
+    """The moments ``(mu_0, mu_1, mu_2)`` of the risk quadratic ``L(w) = mu_0 - 2 w mu_1 + w^2 mu_2``
+    ({eq}`eq-ch2-tfamoments`)."""
     c, e = _check(d, n, alpha, noise)
     lam = c + e                                     # the variance of a feature along the task direction
     A = lam * d + noise**2

@@ -75,3 +75,32 @@ def test_chapter_numbers_are_links_that_follow_the_toc(path):
         if CHAPTER_NUMBER.get(target) != number:
             wrong.append(f"{label!r} -> {target} (chapter {CHAPTER_NUMBER.get(target)})")
     assert wrong == [], f"chapter numbers that do not match _toc.yml: {wrong}"
+
+
+# --- notation (book/notation.md: one meaning per symbol, book-wide) -------------------------------------------
+
+CHAPTERS = [p for p in NOTEBOOKS if "chapters" in p.parts]
+TAU_AS_INVERSE = re.compile(r"(?:\\tau|τ)[^.;\n]{0,30}inverse\W+temperature|inverse\W+temperature\W{0,4}(?:\$\\tau|τ)",
+                            re.IGNORECASE)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapters_keep_the_book_notation(path):
+    """Every chapter links the notation page; τ is a temperature that divides the scores (an inverse temperature
+    is ϑ); σ is the label-noise std, never the sigmoid; ω is H3's sample weight (chapter file 02) only."""
+    text = _reader_text(path)
+    assert "notation.md" in text, "link the notation page (book/notation.md), e.g. in the prerequisites"
+    assert not TAU_AS_INVERSE.search(text), "τ is a temperature (scores divided by τ); write ϑ for an inverse one"
+    assert not re.search(r"\\sigma\s*\(", text), r"σ is the noise std: write \operatorname{sigmoid}(…)"
+    if not path.stem.startswith("02-"):
+        assert r"\omega" not in text, "ω means H3's sample weights (file 02): pick another letter"
+
+
+def test_the_notation_page_covers_every_part():
+    """The notation page has one symbols table per Part of _toc.yml, and names τ and ϑ as the book uses them."""
+    text = (ROOT / "book" / "notation.md").read_text()
+    parts = re.findall(r"^### Part ([IVX]+) ", text, re.MULTILINE)
+    toc_parts = re.findall(r'caption: "Part ([IVX]+):', (ROOT / "_toc.yml").read_text())
+    assert parts == toc_parts, f"one table per Part, in toc order: {parts} vs {toc_parts}"
+    assert re.search(r"\| \$\\tau\$ \| `tau` \|[^\n]*divided", text)
+    assert re.search(r"\| \$\\vartheta\$ \| `inv_temp` \|[^\n]*inverse temperature", text)

@@ -17,16 +17,16 @@ CHECKERS = [check_dilution_mass, check_required_temperature, check_effective_gap
             check_construction_attention]
 
 
-def _mass(n, delta, tau):
-    return 1 / (1 + (np.asarray(n) - 1) * np.exp(-tau * delta))
+def _mass(n, delta, inv_temp):
+    return 1 / (1 + (np.asarray(n) - 1) * np.exp(-inv_temp * delta))
 
 
 def _temperature(n, delta, mass):
     return np.log((np.asarray(n) - 1) * mass / (1 - mass)) / delta
 
 
-def _gap(s_target, kappa, d, tau):
-    return s_target - sphere_log_mgf(tau * kappa, d) / tau
+def _gap(s_target, kappa, d, inv_temp):
+    return s_target - sphere_log_mgf(inv_temp * kappa, d) / inv_temp
 
 
 def _conv(u, taps):
@@ -60,18 +60,19 @@ def test_the_temperature_solution_inverts_the_mass():
 
 
 def test_common_mistakes_get_their_hints():
-    n_not_n_minus_1 = check_dilution_mass(lambda n, delta, tau: 1 / (1 + np.asarray(n) * np.exp(-tau * delta)),
-                                          show=False)
+    n_not_n_minus_1 = check_dilution_mass(
+        lambda n, delta, inv_temp: 1 / (1 + np.asarray(n) * np.exp(-inv_temp * delta)), show=False)
     assert not n_not_n_minus_1 and "n − 1" in n_not_n_minus_1.hint and "case 1" in n_not_n_minus_1.message
-    divides = check_dilution_mass(lambda n, delta, tau: _mass(n, delta / np.asarray(tau) ** 2, tau), show=False)
+    divides = check_dilution_mass(lambda n, delta, inv_temp: _mass(n, delta / np.asarray(inv_temp) ** 2, inv_temp),
+                                  show=False)
     assert not divides and "*inverse* temperature" in divides.hint
 
     no_delta = check_required_temperature(lambda n, delta, mass: _temperature(n, delta, mass) * delta, show=False)
     assert not no_delta and "Divide by Δ" in no_delta.hint
 
-    equal = check_effective_gap(lambda s, kappa, d, tau: s, show=False)
+    equal = check_effective_gap(lambda s, kappa, d, inv_temp: s, show=False)
     assert not equal and "equal" in equal.hint and "case 2" in equal.message   # κ = 0 (case 1) is right
-    gaussian = check_effective_gap(lambda s, kappa, d, tau: s - tau * kappa**2 / (2 * d), show=False)
+    gaussian = check_effective_gap(lambda s, kappa, d, inv_temp: s - inv_temp * kappa**2 / (2 * d), show=False)
     assert not gaussian and "small-κ" in gaussian.hint
 
     flipped = check_causal_conv(lambda u, taps: _conv(u, taps[::-1]), show=False)

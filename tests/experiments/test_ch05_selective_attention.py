@@ -17,12 +17,12 @@ def _ideal(d: int, scale: float) -> NeedleAttention:
 
 def test_needle_report_matches_theory_for_an_ideal_model():
     r = needle_report(_ideal(8, 9.0), [16, 128], noise=0.0, n_prompts=500)
-    assert set(r.metrics) == {"mass", "mass_theory", "mass_equal", "mse", "tau"} and r.members == (0,)
+    assert set(r.metrics) == {"mass", "mass_theory", "mass_equal", "mse", "inv_temp"} and r.members == (0,)
     mass = r[0]["mass"]
     assert mass[0] > mass[1]                                                   # dilution
     assert abs(mass - r[0]["mass_theory"]).max() < 0.03
     assert r[0]["mass_equal"][1] > mass[1] + 0.05                              # the naive formula is too optimistic
-    np.testing.assert_array_equal(r[0]["tau"], [1.0, 1.0])
+    np.testing.assert_array_equal(r[0]["inv_temp"], [1.0, 1.0])
 
 
 def test_needle_report_names_the_members_and_shows_them_the_same_prompts():

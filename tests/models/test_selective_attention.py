@@ -50,9 +50,9 @@ def test_ssa_without_position_part_starts_exactly_as_vanilla():
 def test_position_part_starts_at_its_initial_slope_not_at_one():
     """The docstring's promise: token and value temperatures start at 1, the position factor at 1 + c log i."""
     ssa = SelectiveAttention(8, 2, value_temp=True)                 # default pos_slope = 0.1
-    tau = ssa.query_temperature(torch.randn(1, 6, 8))[0]
-    torch.testing.assert_close(tau, (1 + 0.1 * torch.log(torch.arange(1.0, 7.0))).expand(2, 6))
-    assert tau[0, 0] == 1.0 and tau[0, -1] > 1.1
+    inv_temp = ssa.query_temperature(torch.randn(1, 6, 8))[0]
+    torch.testing.assert_close(inv_temp, (1 + 0.1 * torch.log(torch.arange(1.0, 7.0))).expand(2, 6))
+    assert inv_temp[0, 0] == 1.0 and inv_temp[0, -1] > 1.1
 
 
 def test_temperature_formulas():
@@ -69,8 +69,8 @@ def test_temperature_formulas():
     val.c.data.fill_(10.0)
     assert torch.all(val(torch.zeros(1, 2, 3)) > 1.99)
     ssa = SelectiveAttention(4, 1, token_temp=False, pos_slope=0.5)
-    tau = ssa.query_temperature(torch.zeros(1, 4, 4))[0, 0]
-    torch.testing.assert_close(tau, 1 + 0.5 * torch.log(torch.arange(1.0, 5.0)))
+    inv_temp = ssa.query_temperature(torch.zeros(1, 4, 4))[0, 0]
+    torch.testing.assert_close(inv_temp, 1 + 0.5 * torch.log(torch.arange(1.0, 5.0)))
 
 
 def test_rope_preserves_norm_and_is_relative():
@@ -88,15 +88,15 @@ def test_bilinear_softmax_represents_tempered_rows_and_the_normalised_norm_is_sc
     m = BilinearSoftmax(3, token_temp=True).double()
     logp = m(X)
     torch.testing.assert_close(logp.exp().sum(-1), torch.ones(6, dtype=torch.float64))
-    tau = m.temperature(X)
-    torch.testing.assert_close(logp, torch.log_softmax(tau[:, None] * (X @ m.W @ X.T), -1))
+    inv_temp = m.temperature(X)
+    torch.testing.assert_close(logp, torch.log_softmax(inv_temp[:, None] * (X @ m.W @ X.T), -1))
     assert BilinearSoftmax(3, token_temp=False).temperature(X).eq(1).all()
-    assert m.normalized_weight_norm(X).item() == pytest.approx(m.W.norm().item())   # tau = 1 at init
-    # move a factor 3 from W into the temperature (u = 0: tau is the constant softplus(c) / softplus(c_0))
+    assert m.normalized_weight_norm(X).item() == pytest.approx(m.W.norm().item())   # inv_temp = 1 at init
+    # move a factor 3 from W into the temperature (u = 0: inv_temp is the constant softplus(c) / softplus(c_0))
     before, norm_before, raw_before = m(X), m.normalized_weight_norm(X).item(), m.W.norm().item()
     with torch.no_grad():
-        target = 3 * torch.nn.functional.softplus(m.tau.c)                  # tau = 3
-        m.tau.c.copy_(target + torch.log(-torch.expm1(-target)))           # softplus^-1
+        target = 3 * torch.nn.functional.softplus(m.inv_temp.c)                  # inv_temp = 3
+        m.inv_temp.c.copy_(target + torch.log(-torch.expm1(-target)))           # softplus^-1
         m.W.div_(3.0)
     torch.testing.assert_close(m.temperature(X), torch.full((6,), 3.0, dtype=torch.float64))
     torch.testing.assert_close(m(X), before)                                # the same model ...
@@ -122,9 +122,9 @@ def test_needle_value_temperature_scales_each_value():
     Z, _ = NeedleRetrieval(4, 6, noise=0.0)(3, make_generator(1))
     plain = NeedleAttention(4, pos_temp=False, seed=2)
     gated = NeedleAttention(4, pos_temp=False, seed=2, value_temp=True)
-    torch.testing.assert_close(gated(Z), plain(Z))                  # tau_v = 1 at init
+    torch.testing.assert_close(gated(Z), plain(Z))                  # inv_temp_v = 1 at init
     with torch.no_grad():
-        gated.tau_v.u.fill_(1.0)
+        gated.inv_temp_v.u.fill_(1.0)
     scale = 2 * torch.sigmoid(Z[:, :-1, :-1].sum(-1))
     torch.testing.assert_close(gated.value_scale(Z), scale)
     torch.testing.assert_close(gated(Z), (plain.attention_map(Z) * scale * Z[:, :-1, -1]).sum(-1))

@@ -20,7 +20,7 @@ def test_spiky_transitions_shapes_range_and_realisability():
     torch.testing.assert_close(task.X.norm(dim=1), torch.ones(16, dtype=torch.float64))
     torch.testing.assert_close(task.P.sum(1), torch.ones(16, dtype=torch.float64))
     assert task.beta.min().item() == pytest.approx(0.5) and task.beta.max().item() == pytest.approx(8.0)
-    # beta is softplus-affine in x, so the SSA model (tau = softplus) represents P* exactly
+    # beta is softplus-affine in x, so the SSA model (inv_temp = softplus) represents P* exactly
     beta = torch.nn.functional.softplus(task.X @ task.a + task.b)
     torch.testing.assert_close(beta, task.beta)
     assert task.kl_rows(task.P.log()).item() == pytest.approx(0.0, abs=1e-12)
