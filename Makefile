@@ -33,15 +33,15 @@ lint: install
 unit: install   ## unit tests of iclcore (tests/ mirrors the package) and the book's house rules
 	$(BIN)/pytest -q -n $(JOBS) tests --ignore=tests/book/test_browser.py --ignore=tests/book/test_determinism.py
 
-nbval: install   ## execute every notebook listed in _toc.yml with nbval
+nbval: install   ## execute every notebook listed in _toc.yml with nbval; `make book` reuses these executions
 	rm -rf $(CHECKS)/nbval
-	ICL_CHECKS_DIR=$(CURDIR)/$(CHECKS)/nbval $(BIN)/pytest -q -n $(JOBS) --dist loadfile --nbval-lax \
-	  -p no:cacheprovider $$($(BIN)/python tests/toc.py) templates/chapter.ipynb
+	ICL_CHECKS_DIR=$(CURDIR)/$(CHECKS)/nbval PYTHONPATH=tests $(BIN)/pytest -q -n $(JOBS) --dist loadfile \
+	  --nbval-lax -p nbval_cache -p no:cacheprovider $$($(BIN)/python tests/toc.py) templates/chapter.ipynb
 
 browser: install   ## drive headless chromium over the built book
 	$(BIN)/pytest -q tests/book/test_browser.py
 
-determinism: install   ## the nbval run and the book build must have measured the same check values
+determinism: install   ## chapters executed again in fresh kernels must measure nbval's check values exactly
 	$(BIN)/pytest -q tests/book/test_determinism.py
 
 breaks: install   ## run every chapter once per break switch (ICL_BREAK): its checks must fail
