@@ -63,9 +63,11 @@ seeds: install   ## the checks of every chapter must pass for ICL_SEED = 1 and 2
 	    $$($(BIN)/python tests/toc.py) || exit 1; \
 	done
 
-lab: install   ## open the notebooks in JupyterLab with live widgets (rooted at the repository)
-	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/book/chapters \
-	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+LAB_ROOT ?= $(CURDIR)
+LAB_ARGS ?=
+lab: install   ## open the notebooks in JupyterLab with live widgets (rooted at the repository; tests/book/test_lab.py adds LAB_ROOT, LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(LAB_ROOT) --LabApp.default_url=/lab/tree/book/chapters \
+	  $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
 bench: install   ## time each notebook in a fresh kernel
 	$(BIN)/python tests/bench.py

@@ -28,7 +28,7 @@ STALE_MESSAGE = "settings changed — press Run to update"
 FIRST_MESSAGE = "press Run to compute"
 RUNNING_MESSAGE = "running… (the button comes back when it is done)"
 LIVE_BUDGET_S = 0.1      # a live=True panel should update within this many seconds
-_CSS = ("<style>.icl-live-panel .icl-stale{opacity:.4;filter:grayscale(1);transition:opacity .2s}"
+_CSS = ("<style>.icl-live-panel .icl-stale{opacity:.4;filter:grayscale(1)}"
         ".icl-live-panel .icl-live-status{font-style:italic}"
         ".icl-live-panel .icl-live-status.icl-stale-status{color:#b35900;font-weight:bold}</style>")
 
