@@ -1,4 +1,4 @@
-"""Bad input of the package's core: profile, train, evaluate, tasks.stack, models.Ensemble, checks."""
+"""Bad input of the package's core: profile, train, evaluate, tasks.stack, models.Ensemble, checks, widgets."""
 
 import torch
 
@@ -56,3 +56,11 @@ CASES += [
 from iclcore.exercises import check_function  # noqa: E402
 
 CASES += [(check_function, (len, len, []), {"name": "x"}, "cases")]
+
+from iclcore.widgets import int_knob, live_panel  # noqa: E402
+
+CASES += [
+    (live_panel, (lambda: None, {}), {}, "controls"),
+    (live_panel, (None, {"n": int_knob("n", 2, 1, 3)}), {}, "update"),
+    (live_panel, (lambda n: None, {"n": 3}), {}, "controls"),
+]

@@ -1,15 +1,84 @@
 """House rules for the book's notebooks (CONTRIBUTING.md): listed in the toc, committed without outputs,
-titled, with exercises, citations, break switches and a Reproduction checks table that is asserted."""
+titled, with exercises, citations, break switches and a Reproduction checks table that is asserted.
+
+The rules are checked on each notebook *as git would commit it*: the working file passed through the clean
+filter that ``.gitattributes`` names (nbstripout, registered by ``make install``). So a notebook that
+JupyterLab autosaved with outputs passes, since ``git add`` strips them; without the filter the raw file must be
+stripped, because then git would commit the outputs.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+import shlex
+import subprocess
+from pathlib import Path
 
 import pytest
 from toc import ROOT, toc_files, toc_notebooks
 
 NOTEBOOKS = toc_notebooks()
+
+
+def _git(*args: str) -> str | None:
+    """``git args`` at the repository root: its stdout, or None outside a git work tree / without git."""
+    try:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    except OSError:
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def clean_filter(path: Path) -> str | None:
+    """The clean command git runs on ``path`` when it is added (``filter=`` in .gitattributes + git config)."""
+    attr = _git("check-attr", "filter", "--", str(path.relative_to(ROOT)))
+    driver = attr.rsplit(": ", 1)[-1] if attr else "unspecified"
+    if driver in ("unspecified", "unset", "set"):
+        return None
+    return _git("config", "--get", f"filter.{driver}.clean") or None
+
+
+def as_committed(path: Path, content: bytes | None = None) -> dict:
+    """The notebook at ``path`` as ``git add`` would store it: ``content`` (default: the working file) through
+    its clean filter, run as git runs it (at the top of the work tree); the raw content where none applies
+    or the filter fails (git then stores the raw content too)."""
+    raw = path.read_bytes() if content is None else content
+    nb = json.loads(raw)
+    if not _has_run_state(nb):
+        return nb                   # nothing for the filter to strip: skip starting it (it takes a second)
+    command = clean_filter(path)
+    top = _git("rev-parse", "--show-toplevel")
+    if command and top:
+        command = command.replace("%f", shlex.quote(str(path.resolve().relative_to(Path(top).resolve()))))
+        done = subprocess.run(command, shell=True, cwd=top, input=raw, capture_output=True, timeout=60)
+        if done.returncode == 0:
+            return json.loads(done.stdout)
+    return nb
+
+
+def _has_run_state(nb: dict) -> bool:
+    """Whether a notebook holds anything a run leaves behind: outputs, execution counts, widget state."""
+    return "widgets" in nb.get("metadata", {}) or any(
+        c.get("outputs") or c.get("execution_count") is not None for c in nb["cells"] if c["cell_type"] == "code")
+
+
+def test_notebooks_are_committed_stripped_even_with_outputs_saved():
+    """Running a chapter in JupyterLab autosaves outputs; ``git add`` must strip them (make install)."""
+    if _git("rev-parse", "--is-inside-work-tree") != "true":
+        pytest.skip("not a git work tree (e.g. the source archive): nothing is committed from here")
+    path = NOTEBOOKS[0]
+    assert clean_filter(path) is not None, "no git clean filter for notebooks: run `make install` (nbstripout)"
+    nb = json.loads(path.read_text())
+    cell = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    cell["execution_count"] = 3
+    cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["saved by Lab\n"]}]
+    nb["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    stored = as_committed(path, json.dumps(nb, indent=1).encode())
+    code = [c for c in stored["cells"] if c["cell_type"] == "code"]
+    assert all(not c["outputs"] and c["execution_count"] is None for c in code)
+    assert "widgets" not in stored["metadata"], "saved widget state must not be committed"
+    assert [c["id"] for c in stored["cells"]] == [c["id"] for c in nb["cells"]], "cell ids are kept"
 
 
 def test_every_toc_entry_exists():
@@ -26,7 +95,7 @@ def test_every_notebook_is_in_the_toc():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_house_rules(path):
-    nb = json.loads(path.read_text())
+    nb = as_committed(path)
     cells = nb["cells"]
     code = [c for c in cells if c["cell_type"] == "code"]
     markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
