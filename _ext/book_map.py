@@ -185,6 +185,7 @@ def book_map_html(srcdir: Path, here: Path) -> str:
         href = Path(_rel(f"{doc}.html", here)).as_posix()
         colour = colours[part_of[doc] % len(colours)]
         fig.add_annotation(x=pos[doc][0], y=pos[doc][1], showarrow=False, bgcolor="white", bordercolor=colour,
+                           hovertext=_wrap(claim(nb.cells[0].source), 60), hoverlabel={"bgcolor": "white"},
                            borderwidth=1.5, borderpad=4, font={"size": 11, "color": colour},
                            text=f'<a href="{href}" target="_self" style="color:{colour}">'
                                 f"{_wrap(f'{number[doc]}. {title}', 24)}</a>")
@@ -200,6 +201,13 @@ def book_map_html(srcdir: Path, here: Path) -> str:
         legend={"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0, "font": {"size": 11}})
     return fig.to_html(full_html=False, include_plotlyjs=False, config={"displayModeBar": False,
                                                                            "responsive": True})
+
+
+def claim(overview: str) -> str:
+    """The one-sentence claim in italics under a chapter's title (plain text, for a hover label)."""
+    found = re.search(r"\n\*([^*].*?)\*\n", overview, re.DOTALL)
+    text = " ".join(found.group(1).split()) if found else ""
+    return re.sub(r"\$([^$]*)\$", r"\1", text).replace("\\", "")
 
 
 def _rel(target: str, here: Path) -> str:
