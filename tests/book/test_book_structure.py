@@ -9,6 +9,7 @@ stripped, because then git would commit the outputs.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shlex
@@ -173,3 +174,27 @@ def test_the_notation_page_covers_every_part():
     assert parts == toc_parts, f"one table per Part, in toc order: {parts} vs {toc_parts}"
     assert re.search(r"\| \$\\tau\$ \| `tau` \|[^\n]*divided", text)
     assert re.search(r"\| \$\\vartheta\$ \| `inv_temp` \|[^\n]*inverse temperature", text)
+
+
+def _checkers_called(cells: list[str]) -> set[str]:
+    """Checkers (``check_*``) imported from ``iclcore.exercises`` and called in the chapter's code cells."""
+    imported, called = set(), set()
+    for source in cells:
+        code = "\n".join(ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!")))
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("iclcore.exercises"):
+                imported |= {a.asname or a.name for a in node.names if a.name.startswith("check_")}
+            elif isinstance(node, ast.Call):
+                called.add(getattr(node.func, "id", getattr(node.func, "attr", None)))
+    return imported & called
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if "chapters" in p.parts], ids=lambda p: p.stem)
+def test_every_chapter_has_two_checked_coding_exercises(path):
+    cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    found = _checkers_called(cells)
+    assert len(found) >= 2, f"a chapter needs at least two exercises checked by iclcore.exercises, found {found}"
