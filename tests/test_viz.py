@@ -79,3 +79,20 @@ def test_tidy_keeps_only_the_template_defaults_of_drawn_trace_kinds():
     fig = go.Figure([go.Scatter(x=[1], y=[1]), go.Bar(x=[1], y=[2])])
     assert set(viz.tidy(fig)["layout"]["template"]["data"]) <= {"scatter", "bar"}
     assert viz.tidy(fig)["layout"]["template"]["layout"]["colorway"] == PALETTE
+
+
+def test_tidy_stores_float_coordinates_as_float32_but_keeps_gaps_ints_and_tiny_values():
+    import numpy as np
+
+    x = np.linspace(0.0, 1.0, 200)
+    fig = go.Figure([go.Scatter(x=x, y=np.sin(x).tolist()), go.Scatter(x=list(range(10)), y=[1e-40] * 10),
+                     go.Scatter(x=[0.5, None, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5])])
+    fig.frames = [go.Frame(data=[go.Scatter(x=x, y=x**2)])]
+    d = viz.tidy(fig)
+    assert np.asarray(d["data"][0]["x"]).dtype == np.float32 and np.asarray(d["data"][0]["y"]).dtype == np.float32
+    np.testing.assert_allclose(d["data"][0]["y"], np.sin(x), rtol=1e-6)
+    assert np.asarray(d["data"][1]["y"]).dtype == np.float64        # 1e-40 underflows float32: kept
+    assert np.asarray(d["data"][1]["x"]).dtype.kind == "i"
+    assert None in list(d["data"][2]["x"])                             # a gap stays a gap
+    assert np.asarray(d["frames"][0]["data"][0]["y"]).dtype == np.float32
+    assert len(pio.to_json(go.Figure(d))) < 0.7 * len(pio.to_json(fig))
