@@ -198,3 +198,30 @@ def test_every_chapter_has_two_checked_coding_exercises(path):
     cells = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
     found = _checkers_called(cells)
     assert len(found) >= 2, f"a chapter needs at least two exercises checked by iclcore.exercises, found {found}"
+
+# --- figure captions (CONTRIBUTING.md: say which paper figure each book figure reproduces) ---------------------
+
+CAPTION = re.compile(r"\*\*Figure (\d+)\.\*\*")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_figure_has_a_numbered_caption(path):
+    """Each code cell that calls ``.show(`` is followed, before the next code cell, by markdown with one
+    ``**Figure k.**`` caption per figure it shows, and the captions run 1, 2, 3, … through the chapter."""
+    cells = json.loads(path.read_text())["cells"]
+    missing, numbers = [], []
+    for i, cell in enumerate(cells):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            numbers += [int(k) for k in CAPTION.findall(source)]
+        elif ".show(" in source:
+            following = []
+            for after in cells[i + 1:]:
+                if after["cell_type"] == "code":
+                    break
+                following.append("".join(after["source"]))
+            shown, captioned = source.count(".show("), len(CAPTION.findall("\n".join(following)))
+            if captioned != shown:
+                missing.append(f"cell {i}: {shown} figure(s), {captioned} caption(s) before the next code cell")
+    assert missing == [], f"figures without a **Figure k.** caption right after them: {missing}"
+    assert numbers == list(range(1, len(numbers) + 1)), f"captions must be numbered 1, 2, 3, … in order: {numbers}"
