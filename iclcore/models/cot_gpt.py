@@ -67,7 +67,7 @@ class CoTGPT(nn.Module):
     def tokens(self, P: torch.Tensor) -> torch.Tensor:
         """The token sequence ({eq}`eq-ch16-tokens`): P (..., n, d+m+1) -> (..., steps*n, 2(d+m+1)+3)."""
         self._check(P)
-        d, m = self.d, self.m
+        d = self.d
         slots = [P.clone() for _ in range(self.steps)]                 # x, (h,) y contents in their own slot
         slots[0][..., d:] = 0.0
         slots[-1][..., :-1] = 0.0

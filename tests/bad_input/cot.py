@@ -1,4 +1,4 @@
-"""Bad input of the chapter "Dissecting chain-of-thought": the MLP task, its loss, the CoT model, references, drivers."""
+"""Bad input of "Dissecting chain-of-thought": the MLP task, its loss, the CoT model, references, drivers."""
 
 import numpy as np
 import torch
