@@ -57,3 +57,7 @@ __all__ += ["TiedEmbeddingAttention"]
 from iclcore.models.next_token_attention import NextTokenAttention  # noqa: E402
 
 __all__ += ["NextTokenAttention"]
+# --- dissecting chain-of-thought (chapter file 16) ---
+from iclcore.models.cot_gpt import CoTGPT  # noqa: E402
+
+__all__ += ["CoTGPT"]

@@ -19,6 +19,8 @@ estimators in :mod:`iclcore.theory.estimators`).
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -77,6 +79,17 @@ class MemberBlock(nn.Module):
         q, k, v = self.qkv(h).reshape(E * B, T, 3, H, D // H).permute(2, 0, 3, 1, 4)
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True)           # (E*B, H, T, D/H)
         return self.proj(y.transpose(1, 2).reshape(E, B, T, D))
+
+    def attention_map(self, h: torch.Tensor) -> torch.Tensor:
+        """Causal softmax attention weights of every head, (E, B, T, D) -> (E, B, H, T, T) (rows sum to 1).
+
+        The weights the block would use on input ``h`` (before ``ln1``), also when ``attention=False``."""
+        E, B, T, D = h.shape
+        H = self.n_heads
+        q, k, _ = self.qkv(self.ln1(h)).reshape(E, B, T, 3, H, D // H).permute(3, 0, 1, 4, 2, 5)
+        scores = q @ k.transpose(-1, -2) / math.sqrt(D // H)                     # (E, B, H, T, T)
+        mask = torch.ones(T, T, dtype=torch.bool, device=h.device).triu(1)
+        return torch.softmax(scores.masked_fill(mask, float("-inf")), dim=-1)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         if self.attention:
@@ -141,6 +154,18 @@ class VectorGPT(nn.Module):
         for block in self.blocks:
             h = block(h)
         return self.read_out(self.ln_f(h))
+
+    @torch.no_grad()
+    def attention_maps(self, u: torch.Tensor) -> list[torch.Tensor]:
+        """Attention weights of every layer on tokens u (as in ``forward``): one (E, B, n_heads, T, T) per layer."""
+        if u.dim() == 3:
+            u = u.unsqueeze(0)
+        u = u.expand(self.n_members, *u.shape[1:])
+        h, maps = self.read_in(u) + self.pos[:, :, : u.shape[-2]], []
+        for block in self.blocks:
+            maps.append(block.attention_map(h))
+            h = block(h)
+        return maps
 
 
 def interleave(Z: torch.Tensor, pair_tokens: bool = False) -> torch.Tensor:

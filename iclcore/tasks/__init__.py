@@ -113,3 +113,7 @@ from iclcore.tasks.bandits import (  # noqa: E402
 
 __all__ += ["BanditStreams", "DelayedBandit", "credit", "delayed_rewards", "direction_error", "greedy_arms",
             "lagged_design", "lags_recovered", "played", "pseudo_regret", "sample_bandits", "sample_streams"]
+# --- dissecting chain-of-thought (chapter file 16) ---
+from iclcore.tasks.mlp_regression import ChainLoss, MLPRegression  # noqa: E402
+
+__all__ += ["ChainLoss", "MLPRegression"]

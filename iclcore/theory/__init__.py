@@ -191,3 +191,12 @@ from iclcore.theory.bandits import (  # noqa: E402
 
 __all__ += ["direction_error_theory", "etc_regret_theory", "expected_max_normal", "greedy_regret_rate",
             "lasso_penalty", "min_norm_recovery", "rank1_factor", "sparse_recovery", "support_recovery"]
+# --- dissecting chain-of-thought (chapter file 16) ---
+from iclcore.theory.cot import (  # noqa: E402
+    identified_probability,
+    least_squares_xy,
+    linear_floor,
+    stepwise_least_squares,
+)
+
+__all__ += ["identified_probability", "least_squares_xy", "linear_floor", "stepwise_least_squares"]
