@@ -57,3 +57,7 @@ __all__ += ["TiedEmbeddingAttention"]
 from iclcore.models.next_token_attention import NextTokenAttention  # noqa: E402
 
 __all__ += ["NextTokenAttention"]
+# --- Chapter 17: auto-regressive universal learners (Part "Composition and reasoning") ---
+from iclcore.models.linear_ar import LinearAR, block_mask, complete  # noqa: E402
+
+__all__ += ["LinearAR", "block_mask", "complete"]
