@@ -94,8 +94,8 @@ def train_multiplication(modes: Sequence[str], digits_a: int = 2, digits_b: int 
     for k, (mode, tmode) in enumerate(zip(modes, train_modes, strict=True)):
         task = MultiplicationCoT(train_pairs, digits_a, digits_b, tmode)
         model = LinearAR(12, task.seq_len - 1, d, mlp=True, seed=seed + 10 * k)
-        fit(model, task, steps=steps, lr=lr, batch_size=batch_size, loss=lm_loss, optimizer=adamw(), seed=seed + 10 * k + 1,
-            progress=progress, desc=f"multiplication ({mode})")
+        fit(model, task, steps=steps, lr=lr, batch_size=batch_size, loss=lm_loss, optimizer=adamw(),
+            seed=seed + 10 * k + 1, progress=progress, desc=f"multiplication ({mode})")
         scores = {}
         for name, pairs in [("train", train_pairs[:2000]), ("held_out", test_pairs)]:
             seq = task.sequences(pairs)

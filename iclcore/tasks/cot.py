@@ -7,16 +7,20 @@ book scores only what follows the question; right padding). Every format has a *
 token of the chain of thought sits at the same position in every sequence.
 
 **Parity** of n bits ({eq}`eq-ch17-parity-cot`): tokens 0, 1 and a separator ``SEP = 2``; the sequence is
-``x_1 .. x_n SEP`` followed by, for each bit k = 1..n (with ``z_0 = 0``),
+``x_1 .. x_n SEP`` followed by, for each bit k = 1..n (with ``p_0 = 0`` and the running parity
+``p_k = p_{k-1} XOR x_k``),
 
 ===========  ============================================================  =====================
 ``mode``      tokens written for bit k                                       CoT tokens
 ===========  ============================================================  =====================
-``none``      nothing; only the answer ``z_n`` at the end                    1
-``xor``       ``z_k = z_{k-1} XOR x_k``                                      n
-``or-xor``    ``o_k = OR(z_{k-1}, x_k)``, ``z_k``                           2n
-``gates``     ``a_k = AND(z_{k-1}, x_k)``, ``o_k``, ``z_k = AND(o_k, NOT a_k)``  3n
+``none``      nothing; only the answer ``p_n`` at the end                    1
+``xor``       ``p_k``                                                        n
+``or-xor``    ``o_k = OR(p_{k-1}, x_k)``, ``p_k``                           2n
+``gates``     ``g_k = AND(p_{k-1}, x_k)``, ``o_k``, ``p_k = AND(o_k, NOT g_k)``  3n
 ===========  ============================================================  =====================
+
+Every token of ``or-xor`` and ``gates`` is a linear threshold of earlier tokens (``p_k = [2 o_k - p_{k-1} - x_k
+>= 1]``); the ``xor`` step is not.
 
 **Multiplication** of a ``digits_a``-digit by a ``digits_b``-digit number (leading digits may be 0): tokens
 0-9, ``TIMES = 10``, ``EQUALS = 11``; the question is ``a (MSD first) TIMES b EQUALS``; then

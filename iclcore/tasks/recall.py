@@ -42,8 +42,9 @@ def _member_targets(targets: torch.Tensor, E: int) -> torch.Tensor:
 def lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Mean next-token cross-entropy (nats) over the scored positions, one value per member: (E,).
 
-    ``logits`` (B, T, V) (one model: E = 1) or (E, B, T, V) (an ensemble); ``targets`` (B, T) token ids, with
-    :data:`IGNORE` where nothing is asked. The loss of language modelling and of every recall task.
+    ``logits`` (B, T, V) (one model: E = 1) or (E, B, T, V) (an ensemble); ``targets`` (B, T) token ids (or
+    (E, B, T), one set per member), with :data:`IGNORE` where nothing is asked. The loss of language modelling
+    and of every recall task.
     """
     lgs = _members(logits, targets)
     return torch.stack([nn.functional.cross_entropy(lg.reshape(-1, lg.shape[-1]), tg.reshape(-1), ignore_index=IGNORE)

@@ -369,7 +369,8 @@ def grammatical_sentences(words) -> tuple[int, int]:
     for s in sentences:
         for pattern in STORY_SENTENCES:
             p = pattern.split()
-            if len(p) == len(s) and all(w in _CLASSES[q] if q in _CLASSES else w == q for q, w in zip(p, s, strict=True)):
+            if len(p) == len(s) and all(w in _CLASSES[q] if q in _CLASSES else w == q
+                                        for q, w in zip(p, s, strict=True)):
                 ok += 1
                 break
     return ok, len(sentences)
