@@ -61,3 +61,7 @@ __all__ += ["NextTokenAttention"]
 from iclcore.models.cot_gpt import CoTGPT  # noqa: E402
 
 __all__ += ["CoTGPT"]
+# --- Chapter 17: auto-regressive universal learners (Part "Composition and reasoning") ---
+from iclcore.models.linear_ar import LinearAR, block_mask, complete  # noqa: E402
+
+__all__ += ["LinearAR", "block_mask", "complete"]

@@ -117,3 +117,18 @@ __all__ += ["BanditStreams", "DelayedBandit", "credit", "delayed_rewards", "dire
 from iclcore.tasks.mlp_regression import ChainLoss, MLPRegression  # noqa: E402
 
 __all__ += ["ChainLoss", "MLPRegression"]
+# --- Chapter 17: auto-regressive universal learners (Part "Composition and reasoning") ---
+from iclcore.tasks.cot import (  # noqa: E402
+    PARITY_MODES,
+    MultiplicationCoT,
+    ParityCoT,
+    answer_correct,
+    multiplication_sequences,
+    parity_sequences,
+    split_pairs,
+)
+from iclcore.tasks.sequences import STORY_SENTENCES, grammatical_sentences, ngram_cross_entropy  # noqa: E402
+
+__all__ += ["PARITY_MODES", "STORY_SENTENCES", "MultiplicationCoT", "ParityCoT", "answer_correct",
+            "grammatical_sentences", "multiplication_sequences", "ngram_cross_entropy", "parity_sequences",
+            "split_pairs"]

@@ -26,21 +26,29 @@ IGNORE = -100
 
 
 def _members(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Logits (B, T, V) or (E, B, T, V) for targets (B, T) -> (E, B, T, V)."""
+    """Logits (B, T, V) or (E, B, T, V) for targets (B, T) (or per-member targets (E, B, T)) -> (E, B, T, V)."""
+    if targets.dim() == 3 and logits.dim() == 4 and logits.shape[:-1] == targets.shape:
+        return logits
     if targets.dim() != 2 or logits.dim() not in (3, 4) or logits.shape[-3:-1] != targets.shape:
         raise ValueError(f"logits must have shape (B, T, V) or (E, B, T, V) for targets (B, T)={tuple(targets.shape)}, "
                          f"got {tuple(logits.shape)}")
     return logits[None] if logits.dim() == 3 else logits
 
 
+def _member_targets(targets: torch.Tensor, E: int) -> torch.Tensor:
+    return targets if targets.dim() == 3 else targets.expand(E, *targets.shape)
+
+
 def lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Mean next-token cross-entropy (nats) over the scored positions, one value per member: (E,).
 
-    ``logits`` (B, T, V) (one model: E = 1) or (E, B, T, V) (an ensemble); ``targets`` (B, T) token ids, with
-    :data:`IGNORE` where nothing is asked. The loss of language modelling and of every recall task.
+    ``logits`` (B, T, V) (one model: E = 1) or (E, B, T, V) (an ensemble); ``targets`` (B, T) token ids (or
+    (E, B, T), one set per member), with :data:`IGNORE` where nothing is asked. The loss of language modelling
+    and of every recall task.
     """
-    return torch.stack([nn.functional.cross_entropy(lg.reshape(-1, lg.shape[-1]), targets.reshape(-1),
-                                                    ignore_index=IGNORE) for lg in _members(logits, targets)])
+    lgs = _members(logits, targets)
+    return torch.stack([nn.functional.cross_entropy(lg.reshape(-1, lg.shape[-1]), tg.reshape(-1), ignore_index=IGNORE)
+                        for lg, tg in zip(lgs, _member_targets(targets, lgs.shape[0]), strict=True)])
 
 
 def token_accuracy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -51,8 +59,10 @@ def token_accuracy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     asked = targets != IGNORE
     if not asked.any():
         raise ValueError("targets must score at least one position (all are IGNORE)")
-    hits = (_members(logits, targets).argmax(-1) == targets) & asked
-    return hits.flatten(1).sum(-1).double() / asked.sum()
+    lgs = _members(logits, targets)
+    asked = _member_targets(asked, lgs.shape[0])
+    hits = (lgs.argmax(-1) == _member_targets(targets, lgs.shape[0])) & asked
+    return hits.flatten(1).sum(-1).double() / asked.flatten(1).sum(-1)
 
 
 def _distinct(batch_size: int, n_choices: int, k: int, generator: torch.Generator) -> torch.Tensor:

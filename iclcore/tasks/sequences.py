@@ -335,3 +335,73 @@ class LMWindows:
         B = validate.positive_int("batch_size", batch_size)
         starts = torch.randint(0, len(self._tokens) - self.T - 1, (B,), generator=generator)
         return self.windows(starts)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Judging generated stories (Chapter 17): the grammar of the generator, and n-gram baselines
+
+_CLASSES = {"NAME": set(NAMES), "ANIMAL": set(ANIMALS), "OBJECT": set(OBJECTS), "PLACE": set(PLACES),
+            "ADJ": set(ADJECTIVES), "VERB": set(VERBS), "MOVE": set(MOVES)}
+STORY_SENTENCES = (
+    "once there was a ADJ ANIMAL named NAME",
+    "NAME had a friend named NAME",
+    "NAME VERB the ADJ OBJECT",
+    "NAME MOVE to the PLACE",
+    "NAME said hello to NAME in the PLACE",
+    "then NAME found a ADJ OBJECT",
+    "the end of the story of NAME and NAME",
+)
+"""The sentence templates of :func:`synthetic_stories` (without the final "."; upper case = a word class)."""
+
+
+def grammatical_sentences(words) -> tuple[int, int]:
+    """``(number of grammatical sentences, number of complete sentences)`` in a list of words: the sentences
+    are the runs that end with "."; a sentence is grammatical if it matches one of :data:`STORY_SENTENCES`
+    word by word (word classes, not the story's coherence: any name fits NAME)."""
+    sentences, cur = [], []
+    for w in words:
+        if w == ".":
+            sentences.append(cur)
+            cur = []
+        else:
+            cur.append(w)
+    ok = 0
+    for s in sentences:
+        for pattern in STORY_SENTENCES:
+            p = pattern.split()
+            if len(p) == len(s) and all(w in _CLASSES[q] if q in _CLASSES else w == q
+                                        for q, w in zip(p, s, strict=True)):
+                ok += 1
+                break
+    return ok, len(sentences)
+
+
+def ngram_cross_entropy(train: np.ndarray, test: np.ndarray, V: int, order: int = 2,
+                        alpha: float = 0.01) -> float:
+    """Held-out cross-entropy (nats/token) of an add-``alpha`` n-gram model counted on ``train`` token ids:
+    ``order`` 1 = unigram, 2 = bigram (the best a model that sees only the current token can do), 3 = trigram."""
+    validate.int_in_range("order", order, 1, 3)
+    validate.positive("alpha", alpha)
+    V = validate.positive_int("V", V)
+    train, test = np.asarray(train, dtype=np.int64), np.asarray(test, dtype=np.int64)
+    if train.size < order or test.size < order or train.min() < 0 or train.max() >= V or test.min() < 0 \
+            or test.max() >= V:
+        raise ValueError(f"train and test must hold at least {order} token ids in [0, {V})")
+    k = order - 1
+
+    def context_ids(x: np.ndarray) -> np.ndarray:
+        c = np.zeros(x.size - k, dtype=np.int64)
+        for j in range(k):
+            c = c * V + x[j:x.size - k + j]
+        return c
+
+    ctx, nxt = context_ids(train), train[k:]
+    counts: dict[int, np.ndarray] = {}
+    for c in np.unique(ctx):
+        counts[int(c)] = np.bincount(nxt[ctx == c], minlength=V).astype(float)
+    tc, tn = context_ids(test), test[k:]
+    nll = 0.0
+    for c in np.unique(tc):
+        row = counts.get(int(c), np.zeros(V)) + alpha
+        nll -= np.log(row[tn[tc == c]] / row.sum()).sum()
+    return float(nll / tn.size)

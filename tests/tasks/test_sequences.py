@@ -113,3 +113,25 @@ def test_decoy_retrieval_repeats_the_needle_key_on_a_flagged_token():
     torch.testing.assert_close(Z[:, -1, :-2], keys[rows, needle])               # noise 0: the query is the key
     assert values[rows, decoy].std().item() == pytest.approx(3.0, rel=0.2)       # corrupted values, std 3
     assert abs(np.corrcoef(values[rows, decoy].numpy(), y.numpy())[0, 1]) < 0.2   # unrelated to the answer
+
+
+def test_story_grammar_accepts_the_generator_and_rejects_shuffles():
+    from iclcore.tasks import grammatical_sentences, synthetic_stories
+    c = synthetic_stories(3000, seed=0)
+    words = c.decode(c.tokens).split()
+    ok, total = grammatical_sentences(words)
+    assert ok == total > 100
+    rng = np.random.default_rng(0)
+    shuffled = [w for w in rng.permutation(words) if w != "."][:600]
+    shuffled = [w for i, w in enumerate(shuffled) for w in ([w, "."] if i % 6 == 5 else [w])]
+    ok_s, total_s = grammatical_sentences(shuffled)
+    assert total_s == 100 and ok_s < 5
+
+
+def test_ngram_cross_entropy_known_values():
+    from iclcore.tasks import ngram_cross_entropy
+    rng = np.random.default_rng(0)
+    iid = rng.integers(0, 4, 20_000)
+    assert abs(ngram_cross_entropy(iid, rng.integers(0, 4, 5000), 4, 1) - np.log(4)) < 0.01
+    cyc = np.arange(3000) % 5                                      # deterministic successor: bigram entropy ~ 0
+    assert ngram_cross_entropy(cyc, cyc, 5, 2) < 0.01 < ngram_cross_entropy(cyc, cyc, 5, 1)
