@@ -113,3 +113,13 @@ from iclcore.tasks.bandits import (  # noqa: E402
 
 __all__ += ["BanditStreams", "DelayedBandit", "credit", "delayed_rewards", "direction_error", "greedy_arms",
             "lagged_design", "lags_recovered", "played", "pseudo_regret", "sample_bandits", "sample_streams"]
+# --- task superposition (chapter 18) ---
+from iclcore.tasks.superposition import (  # noqa: E402
+    PositionRetrieval,
+    answer_cross_entropy,
+    answer_probs,
+    check_proportions,
+    task_counts,
+)
+
+__all__ += ["PositionRetrieval", "answer_cross_entropy", "answer_probs", "check_proportions", "task_counts"]
