@@ -1,8 +1,8 @@
 """Checkers for the coding exercises of the task-superposition chapter (Chapter 18).
 
-* :func:`check_task_counts` -- ``fn(proportions, m) -> (K,)`` ints: how many of m demonstrations each task gets,
-  ``round(pi_k m)`` by largest remainders so that the counts sum to m;
-* :func:`check_task_shares` -- ``fn(P) -> (K,)``: the mean normalised share of each task's answer,
+* :func:`check_task_counts` -- ``fn(proportions, n) -> (M,)`` ints: how many of n demonstrations each task gets,
+  ``round(pi_k n)`` by largest remainders so that the counts sum to n;
+* :func:`check_task_shares` -- ``fn(P) -> (M,)``: the mean normalised share of each task's answer,
   ``r_k = mean_b P_bk / sum_k' P_bk'`` ({eq}`eq-ch18-share`).
 """
 
@@ -19,24 +19,24 @@ from iclcore.tasks.superposition import task_counts
 
 def _counts_cases() -> list[Case]:
     return [
-        Case("two tasks, half and half, m = 10", ((0.5, 0.5), 10)),
-        Case("three equal tasks, m = 10 (one remainder)", ((1 / 3, 1 / 3, 1 / 3), 10)),
-        Case("(0.25, 0.75), m = 6", ((0.25, 0.75), 6)),
-        Case("(0.7, 0.2, 0.1), m = 8", ((0.7, 0.2, 0.1), 8)),
-        Case("one task only, m = 5", ((0.0, 1.0), 5)),
+        Case("two tasks, half and half, n = 10", ((0.5, 0.5), 10)),
+        Case("three equal tasks, n = 10 (one remainder)", ((1 / 3, 1 / 3, 1 / 3), 10)),
+        Case("(0.25, 0.75), n = 6", ((0.25, 0.75), 6)),
+        Case("(0.7, 0.2, 0.1), n = 8", ((0.7, 0.2, 0.1), 8)),
+        Case("one task only, n = 5", ((0.0, 1.0), 5)),
     ]
 
 
 def check_task_counts(fn: Callable, show: bool = True) -> Verdict:
-    """Check ``fn(proportions, m)`` against :func:`iclcore.tasks.task_counts`; ``show`` prints the verdict."""
+    """Check ``fn(proportions, n)`` against :func:`iclcore.tasks.task_counts`; ``show`` prints the verdict."""
     return check_function(
         fn, task_counts, _counts_cases(), name="my_task_counts", rtol=0, atol=0, show=show,
         wrong_answers=[
-            (lambda p, m: np.round(np.asarray(p) * m).astype(int),
-             "Rounding each count on its own can miss m (three equal tasks, m = 10 gives 3 + 3 + 3): hand the "
+            (lambda p, n: np.round(np.asarray(p) * n).astype(int),
+             "Rounding each count on its own can miss n (three equal tasks, n = 10 gives 3 + 3 + 3): hand the "
              "leftover demonstrations to the largest remainders."),
-            (lambda p, m: np.floor(np.asarray(p) * m).astype(int),
-             "Flooring loses demonstrations: the counts must sum to m."),
+            (lambda p, n: np.floor(np.asarray(p) * n).astype(int),
+             "Flooring loses demonstrations: the counts must sum to n."),
         ])
 
 
@@ -49,8 +49,9 @@ def _shares_cases() -> list[Case]:
     g = make_generator(0)
     import torch
 
-    def probs(n, K, scale):
-        return (torch.softmax(scale * torch.randn(n, K + 2, generator=g, dtype=torch.float64), -1)[:, :K]).numpy()
+    def probs(n_prompts, M, scale):
+        logits = scale * torch.randn(n_prompts, M + 2, generator=g, dtype=torch.float64)
+        return torch.softmax(logits, -1)[:, :M].numpy()
 
     return [
         Case("two prompts, two tasks", (np.array([[0.6, 0.2], [0.1, 0.1]]),)),
@@ -60,13 +61,13 @@ def _shares_cases() -> list[Case]:
 
 
 def check_task_shares(fn: Callable, show: bool = True) -> Verdict:
-    """Check ``fn(P)`` (P: (n, K) answer probabilities) against the mean normalised shares
+    """Check ``fn(P)`` (P: (n_prompts, M) answer probabilities) against the mean normalised shares
     ({eq}`eq-ch18-share`); ``show`` prints the verdict."""
     return check_function(
         fn, _shares_reference, _shares_cases(), name="my_task_shares", rtol=1e-8, atol=1e-12, show=show,
         wrong_answers=[
             (lambda P: np.asarray(P).mean(0),
-             "That is the mean probability, not the share: divide by the mass on the K answers first."),
+             "That is the mean probability, not the share: divide by the mass on the M answers first."),
             (lambda P: np.asarray(P).mean(0) / np.asarray(P).mean(0).sum(),
              "That normalises the averages (a ratio of means); the share is normalised per prompt, then averaged."),
         ])

@@ -5,10 +5,10 @@ import numpy as np
 from iclcore.exercises.superposition import check_task_counts, check_task_shares
 
 
-def _counts(p, m):
-    raw = np.asarray(p) * m
+def _counts(p, n):
+    raw = np.asarray(p) * n
     c = np.floor(raw + 1e-9).astype(int)
-    for k in sorted(range(len(p)), key=lambda k: (-(raw[k] - c[k]), k))[: m - c.sum()]:
+    for k in sorted(range(len(p)), key=lambda k: (-(raw[k] - c[k]), k))[: n - c.sum()]:
         c[k] += 1
     return c
 
@@ -19,7 +19,7 @@ def test_the_solutions_pass():
 
 
 def test_common_mistakes_get_their_hints():
-    rounded = check_task_counts(lambda p, m: np.round(np.asarray(p) * m).astype(int), show=False)
+    rounded = check_task_counts(lambda p, n: np.round(np.asarray(p) * n).astype(int), show=False)
     assert not rounded and "largest remainders" in rounded.hint
     mean = check_task_shares(lambda P: P.mean(0), show=False)
     assert not mean and "share" in mean.hint

@@ -63,5 +63,5 @@ def test_answer_probs_is_the_softmax_of_the_last_token():
 
 def test_majority_vote_puts_all_mass_on_the_majority_task():
     task = PositionRetrieval(3, 6)
-    P = mixture_probs(MajorityVote(3, 6), task, (0, 2), (0.25, 0.75), 8, n=200, seed=0)
+    P = mixture_probs(MajorityVote(3, 6), task, (0, 2), (0.25, 0.75), 8, n_prompts=200, seed=0)
     assert np.allclose(P[:, 1], 1.0) and np.allclose(P[:, 0], 0.0)
