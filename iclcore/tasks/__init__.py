@@ -132,3 +132,13 @@ from iclcore.tasks.sequences import STORY_SENTENCES, grammatical_sentences, ngra
 __all__ += ["PARITY_MODES", "STORY_SENTENCES", "MultiplicationCoT", "ParityCoT", "answer_correct",
             "grammatical_sentences", "multiplication_sequences", "ngram_cross_entropy", "parity_sequences",
             "split_pairs"]
+# --- task superposition (chapter 18) ---
+from iclcore.tasks.superposition import (  # noqa: E402
+    PositionRetrieval,
+    answer_cross_entropy,
+    answer_probs,
+    check_proportions,
+    task_counts,
+)
+
+__all__ += ["PositionRetrieval", "answer_cross_entropy", "answer_probs", "check_proportions", "task_counts"]
