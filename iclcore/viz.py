@@ -133,7 +133,10 @@ def _compact(trace: dict) -> None:
         size = np.abs(arr[np.isfinite(arr) & (arr != 0)])
         if size.size and (size.min() < 1e-30 or size.max() > 1e30):
             continue
-        trace[key] = arr.astype(np.float32)
+        packed = {"dtype": "f4", "bdata": base64.b64encode(arr.astype("<f4").tobytes()).decode()}
+        if arr.ndim > 1:
+            packed["shape"] = ", ".join(str(n) for n in arr.shape)
+        trace[key] = packed                     # plotly.js's typed-array form: 4 bytes a value, base64
 
 
 class TidyPlotlyRenderer(PlotlyRenderer):
