@@ -61,10 +61,10 @@ def _gd_previous_query(states, eta):                        # applied W_1 to s_{
     return out
 
 
-def check_gd_prediction(fn: Callable) -> Verdict:
+def check_gd_prediction(fn: Callable, show: bool = True) -> Verdict:
     """Check ``fn(states, eta)`` against ``eta * G_t s_t`` ({eq}`eq-ch7-gd`) on three batches of sequences."""
     return check_function(fn, _gd_reference, _gd_cases(), name="my_gd_prediction", rtol=1e-8, atol=1e-10,
-                          wrong_answers=[
+                          show=show, wrong_answers=[
                               (_gd_unnormalised, "The step is eta/t times the gradient: divide the sum by t."),
                               (_gd_transposed, "G_t = (1/t) sum s_tau s_{tau-1}^T: the newer state on the left."),
                               (_gd_previous_query, "The learned W_1 is applied to the newest state s_t."),
@@ -108,7 +108,7 @@ def _monte_carlo_loss(C, p, n: int = 2**16, seed: int = 3) -> float:
     return float((np.abs(s[:, t + 1] - pred) ** 2).sum(-1).mean())
 
 
-def check_unitary_loss(fn: Callable) -> Verdict:
+def check_unitary_loss(fn: Callable, show: bool = True) -> Verdict:
     """Check ``fn(C, p)`` against the exact loss {eq}`eq-ch7-reduced` on three cases, then against Monte Carlo."""
     verdict = check_function(fn, _loss_reference, _loss_cases(), name="my_unitary_loss", rtol=1e-8, atol=1e-10,
                              show=False, wrong_answers=[
@@ -123,5 +123,6 @@ def check_unitary_loss(fn: Callable) -> Verdict:
         mc, yours = _monte_carlo_loss(C, p), float(np.asarray(fn(C, p)))
         verdict = Verdict(True, f"{verdict.message}\n  And a Monte-Carlo estimate on 65536 sampled sequences "
                                 f"gives {mc:.4f} where your formula gives {yours:.4f}.")
-    print(repr(verdict))
+    if show:
+        print(repr(verdict))
     return verdict

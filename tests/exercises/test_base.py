@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from iclcore.exercises import Case, check_function
 
@@ -46,3 +47,40 @@ def test_unknown_mistake_has_no_hint_but_says_expected_and_got(capsys):
     v = check_function(lambda x, n: np.asarray(x) * 0 + 5, _ref, CASES, name="s", wrong_answers=WRONG)
     assert not v and v.hint is None and "expected" in v.message and "got" in v.message
     assert "✗ s" in capsys.readouterr().out
+
+
+def _all_checkers():
+    import importlib
+    import pkgutil
+
+    import iclcore.exercises as package
+
+    found = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"iclcore.exercises.{info.name}")
+        found.update({f"{info.name}.{n}": getattr(module, n) for n in dir(module)
+                      if n.startswith("check_") and n != "check_function" and callable(getattr(module, n))
+                      and getattr(module, n).__module__ == module.__name__})
+    return found
+
+
+CHECKERS = _all_checkers()
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError
+
+
+def _raises(*args, **kwargs):
+    return {}["missing"]
+
+
+@pytest.mark.parametrize("name", sorted(CHECKERS))
+def test_every_checker_answers_a_bad_submission_in_plain_words(name):
+    """Not a function, a stub, a crash, a wrong shape, a non-number: a verdict that says so, never a traceback."""
+    check = CHECKERS[name]
+    for submission, says in [(42, ("expected a function",)), (_stub, ("not implemented",)),
+                             (_raises, ("raised KeyError",)), (lambda *args: np.zeros(7), ("shape (7,)",)),
+                             (lambda *args: "text", ("not a number", "returned shape ()"))]:
+        verdict = check(submission, show=False)
+        assert not verdict and any(s in verdict.message for s in says), verdict.message
